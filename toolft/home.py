@@ -29,7 +29,9 @@ def toolft_home() -> Path:
 
 
 def models_dir() -> Path:
-    path = toolft_home() / "models"
+    """Built models (tiny-qwen3). ``TOOLFT_MODELS_DIR`` can point elsewhere, e.g. a cache shared by tests."""
+    env = os.environ.get("TOOLFT_MODELS_DIR")
+    path = Path(env) if env else toolft_home() / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -1,0 +1,187 @@
+"""Tests for toolft.data.records on real files in tmp_path."""
+
+import copy
+import json
+
+import pytest
+
+from toolft.data import (
+    DataFileError,
+    load_records,
+    normalize_record,
+    row_category,
+    split_records,
+    validate_record,
+)
+
+TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather",
+          "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}},
+         {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}}]
+
+
+def call(name, arguments=None):
+    return {"type": "function", "function": {"name": name, "arguments": arguments or {}}}
+
+
+def row(*assistant_turns, tools=TOOLS):
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    for turn in assistant_turns:
+        messages.append(turn)
+        if turn.get("tool_calls"):
+            messages.append({"role": "tool", "name": "get_weather", "content": "21C"})
+    return {"messages": messages, "tools": tools}
+
+
+def say(text):
+    return {"role": "assistant", "content": text}
+
+
+def calls(*items):
+    return {"role": "assistant", "content": None, "tool_calls": list(items)}
+
+
+def write_jsonl(path, lines):
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    return path
+
+
+def test_valid_jsonl_loads_with_line_numbers(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [row(calls(call("get_weather", {"city": "Paris"})), say("21C")),
+                                              "", row(say("Which city?"))])
+    result = load_records(path)
+    assert result.errors == []
+    assert result.total == 2 and len(result.records) == 2
+    assert result.lines == [1, 3]
+
+
+def test_malformed_json_line_reports_its_line(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [row(say("ok")), "", '{"messages": [', row(say("fine"))])
+    result = load_records(path)
+    assert result.total == 3 and result.lines == [1, 4]
+    assert len(result.errors) == 1
+    error = result.errors[0]
+    assert error.line == 3 and error.field == "" and error.message.startswith("invalid JSON: ")
+
+
+def test_undeclared_tool_names_field_and_tool(tmp_path):
+    bad = row(calls(call("get_weather"), call("delete_everything")))
+    result = load_records(write_jsonl(tmp_path / "d.jsonl", [bad]))
+    assert result.records == []
+    [error] = result.errors
+    assert error.line == 1
+    assert error.field == "messages[2].tool_calls[1].function.name"
+    assert error.message == 'calls undeclared tool "delete_everything"; declared: get_weather, get_time'
+
+
+def test_inputs_not_mutated_and_normalised():
+    original = {"messages": [{"role": "user", "content": "Hi"},
+                             {"role": "assistant", "tool_calls": [{"name": "f", "arguments": '{"a": 1}'}]}],
+                "tools": [{"name": "f", "parameters": {"type": "object"}}], "source": "x"}
+    snapshot = copy.deepcopy(original)
+    assert validate_record(original) == []
+    out = normalize_record(original)
+    assert original == snapshot
+    assert out["tools"] == [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    assert out["messages"][1]["tool_calls"] == [{"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]
+    assert out["source"] == "x"
+
+
+def test_loaded_records_are_copies(tmp_path):
+    rows = [row(calls({"name": "get_time", "arguments": "{}"}))]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(rows))
+    result = load_records(path)
+    assert result.records[0]["messages"][2]["tool_calls"][0] == call("get_time")
+
+
+def test_json_array_and_data_wrapper(tmp_path):
+    rows = [row(say("a")), {"messages": []}, row(say("b"))]
+    (tmp_path / "a.json").write_text(json.dumps(rows))
+    (tmp_path / "b.json").write_text(json.dumps({"data": rows}))
+    for name in ("a.json", "b.json"):
+        result = load_records(tmp_path / name)
+        assert result.total == 3 and result.lines == [1, 3]
+        assert [(e.line, e.field) for e in result.errors] == [(2, "messages")]
+
+
+@pytest.mark.parametrize("name, content", [
+    ("missing.jsonl", None),
+    ("empty.jsonl", b""),
+    ("blank.jsonl", b"\n\n  \n"),
+    ("binary.jsonl", bytes(range(256)) * 4),
+    ("latin.jsonl", '{"messages": "caf\xe9"}'.encode("latin-1")),
+    ("broken.json", b'[{"messages": '),
+    ("scalar.json", b"42"),
+    ("numbers.json", b"[1, 2, 3]"),
+    ("empty.json", b"[]"),
+    ("data.csv", b"a,b\n1,2\n"),
+])
+def test_unreadable_files_raise(tmp_path, name, content):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DataFileError):
+        load_records(path)
+
+
+def fields(record):
+    return [f for f, _ in validate_record(record)]
+
+
+def test_validation_rules():
+    user = {"role": "user", "content": "Hi"}
+    assert fields([]) == [""]
+    assert fields({"tools": []}) == ["messages"]
+    assert fields({"messages": []}) == ["messages"]
+    assert fields({"messages": [user, {"role": "bot", "content": "x"}]}) == ["messages[1].role", "messages"]
+    assert fields({"messages": [user, say("a"), {"role": "system", "content": "s"}, say("b")]}) == ["messages[2].role"]
+    assert fields({"messages": [say("a")]}) == ["messages[0].role"]
+    assert fields({"messages": [user]}) == ["messages"]
+    assert fields({"messages": [user, {"role": "assistant"}]}) == ["messages[1].content"]
+    assert fields({"messages": [{"role": "user", "content": 3}, say("a")]}) == ["messages[0].content"]
+    assert fields({"messages": [user, {"role": "tool", "content": "r"}, say("a")]}) == ["messages[1]"]
+    assert fields({"messages": [user, say("a")], "tools": {"name": "f"}}) == ["tools"]
+    assert fields({"messages": [user, say("a")], "tools": [{"function": {"name": ""}}]}) == ["tools[0].function.name"]
+    assert fields({"messages": [user, say("a")],
+                   "tools": [{"name": "f", "parameters": []}]}) == ["tools[0].parameters"]
+    assert fields({"messages": [user, say("a")], "unknown": 1}) == []
+
+
+@pytest.mark.parametrize("arguments, ok", [
+    ({"city": "Paris"}, True), ('{"city": "Paris"}', True), ([1], False), (3, False),
+    ("[1]", False), ("not json", False),
+])
+def test_call_arguments(arguments, ok):
+    problems = validate_record(row(calls(call("get_weather", arguments))))
+    assert (problems == []) is ok
+    if not ok:
+        assert problems[0][0] == "messages[2].tool_calls[0].function.arguments"
+
+
+def test_flat_tool_call_form_is_valid():
+    assert validate_record(row(calls({"name": "get_time", "arguments": {}}))) == []
+    assert fields(row(calls({"name": "nope", "arguments": {}}))) == ["messages[2].tool_calls[0].name"]
+
+
+def test_row_category():
+    weather, time = call("get_weather", {"city": "Paris"}), call("get_time")
+    assert row_category(row(calls(weather), say("21C"))) == "single_call"
+    assert row_category(row(calls(weather, time), say("ok"))) == "parallel_calls"
+    assert row_category(row(calls(weather), calls(time), say("ok"))) == "multi_step"
+    assert row_category(row(say("Which city?"))) == "clarification"
+    assert row_category(row(say("Sorry, I can\u2019t help with that."))) == "refusal"
+    assert row_category(row(say("Hello!"))) == "no_tool"
+
+
+def test_split_records_deterministic():
+    records = list(range(10))
+    train, evals = split_records(records, 0.25, seed=3)
+    assert len(evals) == 2 and len(train) == 8  # round(2.5) == 2
+    assert sorted(train + evals) == records
+    assert split_records(records, 0.25, seed=3) == (train, evals)
+    assert split_records(records, 0.25, seed=4) != (train, evals)
+    assert split_records(records, 0.0, seed=0)[1] == []
+    assert len(split_records([1, 2], 0.01, seed=0)[1]) == 1
+    assert split_records([1], 0.5, seed=0) == ([1], [])
+    with pytest.raises(ValueError):
+        split_records(records, 1.5, seed=0)

@@ -1,0 +1,222 @@
+"""Behaviour of the bundled sample-data generator (toolft.data.sample)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from toolft.data.sample import KINDS, TOOLS, generate_sample, write_jsonl
+
+REFUSAL_OPENERS = ("I can't", "I cannot", "I won't", "Sorry, I can't")
+JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list,
+              "object": dict}
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict]:
+    return generate_sample(600, seed=0)
+
+
+def kind_of(record: dict) -> str:
+    """Classify a record by its structure, the way a reader of the data would."""
+    calls = [m for m in record["messages"] if m["role"] == "assistant" and m.get("tool_calls")]
+    if len(calls) > 1:
+        return "multi_step"
+    if calls:
+        return "parallel_calls" if len(calls[0]["tool_calls"]) > 1 else "single_call"
+    reply = record["messages"][-1]["content"]
+    if reply.endswith("?"):
+        return "clarification"
+    if reply.startswith(REFUSAL_OPENERS):
+        return "refusal"
+    return "no_tool"
+
+
+def type_ok(value, schema: dict) -> bool:
+    """A tiny JSON-schema type check: type, enum and array items."""
+    expected = schema["type"]
+    if isinstance(value, bool) and expected != "boolean":
+        return False
+    if not isinstance(value, JSON_TYPES[expected]):
+        return False
+    if "enum" in schema and value not in schema["enum"]:
+        return False
+    if expected == "array":
+        return all(type_ok(item, schema["items"]) for item in value)
+    return True
+
+
+def leaves(value) -> list[str]:
+    """All scalar values inside a JSON value, as strings."""
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in leaves(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in leaves(v)]
+    return [str(value)]
+
+
+def test_deterministic_for_same_seed():
+    a = generate_sample(50, seed=3)
+    assert json.dumps(a) == json.dumps(generate_sample(50, seed=3))
+    assert json.dumps(a) != json.dumps(generate_sample(50, seed=4))
+
+
+def test_n_respected_and_record_shape():
+    for n in (1, 6, 37):
+        records = generate_sample(n, seed=1)
+        assert len(records) == n
+        assert all(set(r) == {"messages", "tools"} for r in records)
+
+
+@pytest.mark.parametrize("n", [0, -5])
+def test_rejects_n_below_one(n):
+    with pytest.raises(ValueError):
+        generate_sample(n)
+
+
+def test_tools_pool_covers_required_schemas():
+    assert len(TOOLS) >= 10
+    for name in ("run_shell", "read_file", "write_file", "list_directory", "git_status", "git_commit",
+                 "web_search", "http_request", "create_event", "get_weather", "send_email"):
+        fn = TOOLS[name]["function"]
+        assert TOOLS[name]["type"] == "function" and fn["name"] == name and fn["description"]
+        params = fn["parameters"]
+        assert params["type"] == "object" and set(params["required"]) <= set(params["properties"])
+    assert TOOLS["http_request"]["function"]["parameters"]["properties"]["method"]["enum"] == [
+        "GET", "POST", "PUT", "DELETE"]
+
+
+@pytest.mark.parametrize("n", [6, 60])
+def test_all_kinds_present_for_small_n(n):
+    assert set(map(kind_of, generate_sample(n, seed=2))) == set(KINDS)
+
+
+def test_kind_shares_for_600(rows):
+    target = {"single_call": 0.30, "parallel_calls": 0.15, "multi_step": 0.15, "clarification": 0.15,
+              "refusal": 0.10, "no_tool": 0.15}
+    counts = Counter(map(kind_of, rows))
+    for kind, share in target.items():
+        assert abs(counts[kind] / len(rows) - share) <= 0.07, (kind, counts)
+
+
+def test_message_layout(rows):
+    for r in rows:
+        roles = [m["role"] for m in r["messages"]]
+        if roles[0] == "system":
+            roles = roles[1:]
+        assert roles[0] == "user" and roles[-1] == "assistant"
+        assert "user" not in roles[1:]
+        last = r["messages"][-1]
+        assert "tool_calls" not in last and last["content"].strip()
+    share_system = sum(r["messages"][0]["role"] == "system" for r in rows) / len(rows)
+    assert 0.35 < share_system < 0.65
+
+
+def test_tool_subsets(rows):
+    for r in rows:
+        names = [t["function"]["name"] for t in r["tools"]]
+        assert 3 <= len(names) <= 6 and len(set(names)) == len(names)
+        assert all(t == TOOLS[t["function"]["name"]] for t in r["tools"])
+    assert len({tuple(t["function"]["name"] for t in r["tools"]) for r in rows}) > 300
+
+
+def test_tool_calls_are_valid_and_answered(rows):
+    for r in rows:
+        schemas = {t["function"]["name"]: t["function"]["parameters"] for t in r["tools"]}
+        msgs = r["messages"]
+        for i, m in enumerate(msgs):
+            if not m.get("tool_calls"):
+                continue
+            assert m["content"] == ""
+            for j, call in enumerate(m["tool_calls"]):
+                assert call["type"] == "function"
+                name, args = call["function"]["name"], call["function"]["arguments"]
+                assert name in schemas and isinstance(args, dict)
+                params = schemas[name]
+                assert set(params["required"]) <= set(args) <= set(params["properties"])
+                assert all(type_ok(v, params["properties"][k]) for k, v in args.items()), (name, args)
+                result = msgs[i + 1 + j]
+                assert result["role"] == "tool" and result["name"] == name
+                assert isinstance(json.loads(result["content"]), dict)
+            after = msgs[i + 1 + len(m["tool_calls"])]
+            assert after["role"] == "assistant"
+
+
+def test_final_answers_quote_tool_results(rows):
+    for r in rows:
+        results = [json.loads(m["content"]) for m in r["messages"] if m["role"] == "tool"]
+        if results:
+            answer = r["messages"][-1]["content"]
+            values = [v for result in results for v in leaves(result) if len(v) > 1]
+            assert any(v in answer for v in values), answer
+
+
+def test_multi_step_uses_first_result(rows):
+    for r in (r for r in rows if kind_of(r) == "multi_step"):
+        first = r["messages"][[m["role"] for m in r["messages"]].index("tool")]
+        second_call = [m for m in r["messages"] if m.get("tool_calls")][1]["tool_calls"][0]
+        args = [a for a in leaves(second_call["function"]["arguments"]) if len(a) > 3]
+        found = [v for v in leaves(json.loads(first["content"])) if len(v) > 3]
+        assert any(a in v or v in a for a in args for v in found), (first, args)
+
+
+def test_no_tool_turn_texts(rows):
+    for r in rows:
+        kind, reply = kind_of(r), r["messages"][-1]["content"]
+        if kind == "clarification":
+            assert reply.endswith("?")
+        elif kind == "refusal":
+            assert reply.startswith(REFUSAL_OPENERS) and not reply.endswith("?") and len(reply.split()) > 4
+        elif kind == "no_tool":
+            assert not reply.endswith("?") and not reply.startswith(REFUSAL_OPENERS)
+
+
+def test_turns_without_tools_are_one_exchange(rows):
+    for r in rows:
+        if kind_of(r) in ("clarification", "refusal", "no_tool"):
+            assert [m["role"] for m in r["messages"] if m["role"] != "system"] == ["user", "assistant"]
+
+
+def test_variety(rows):
+    users = [next(m["content"] for m in r["messages"] if m["role"] == "user") for r in rows]
+    duplicated = 1 - len(set(users)) / len(users)
+    assert duplicated < 0.10
+    assert max(len(u.split()) for u in users) <= 35
+    convs = [json.dumps(r["messages"]) for r in rows]
+    assert len(set(convs)) / len(convs) > 0.95
+
+
+def test_held_out_split_is_not_a_copy(rows):
+    import random
+
+    shuffled = rows[:]
+    random.Random(0).shuffle(shuffled)
+    train = {json.dumps(r["messages"]) for r in shuffled[60:]}
+    copies = sum(json.dumps(r["messages"]) in train for r in shuffled[:60])
+    assert copies <= 3
+
+
+def test_ignores_global_random_state():
+    import random
+
+    random.seed(1)
+    a = generate_sample(30, seed=5)
+    random.seed(2)
+    assert generate_sample(30, seed=5) == a
+
+
+def test_write_jsonl_round_trip(tmp_path):
+    path = tmp_path / "nested" / "dir" / "sample.jsonl"
+    records = generate_sample(20, seed=0) + [{"messages": [{"role": "user", "content": "Zürich, 5°C"}], "tools": []}]
+    write_jsonl(records, path)
+    text = path.read_text(encoding="utf-8")
+    assert "Zürich, 5°C" in text and len(text.splitlines()) == len(records)
+    assert [json.loads(line) for line in text.splitlines()] == records
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path):
+    write_jsonl(generate_sample(40, seed=9), tmp_path / "a.jsonl")
+    write_jsonl(generate_sample(40, seed=9), tmp_path / "b.jsonl")
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()

@@ -1,0 +1,124 @@
+"""The training entry point: data preparation, config mapping, and a real run through the CLI."""
+
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+from toolft.recipe import load_recipe, replace_field, save_recipe
+from toolft.runfolder import RunFolder
+from toolft.train import lora_config, sft_config, to_dataset, to_trl_row
+
+ROW = {
+    "messages": [
+        {"role": "user", "content": "Weather in Oslo and read a.txt"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}},
+            {"type": "function", "function": {"name": "read_file", "arguments": {"path": "a.txt", "n": 3}}}]},
+        {"role": "tool", "name": "get_weather", "content": "{\"temp\": 3}"},
+        {"role": "tool", "name": "read_file", "content": "hello"},
+        {"role": "assistant", "content": "It is 3 degrees; a.txt says hello."},
+    ],
+    "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}},
+              {"type": "function", "function": {"name": "read_file", "parameters": {"type": "object"}}}],
+}
+
+
+def test_trl_row_keeps_arguments_exact_as_json_strings():
+    row = to_trl_row(ROW)
+    calls = row["messages"][1]["tool_calls"]
+    assert [json.loads(c["function"]["arguments"]) for c in calls] == [{"city": "Oslo"}, {"path": "a.txt", "n": 3}]
+    assert json.loads(row["tools"]) == ROW["tools"]
+    assert ROW["messages"][1]["tool_calls"][0]["function"]["arguments"] == {"city": "Oslo"}  # input untouched
+
+
+def test_dataset_of_mixed_argument_shapes_renders_without_null_keys(tiny_model_path):
+    """Arrow would merge differently-shaped argument dicts into one struct; JSON strings avoid null keys."""
+    from transformers import AutoTokenizer
+
+    other = json.loads(json.dumps(ROW))
+    other["messages"][1]["tool_calls"] = [{"type": "function", "function": {"name": "get_weather",
+                                                                             "arguments": {"unit": "celsius"}}}]
+    other["messages"] = other["messages"][:3] + other["messages"][4:]
+    ds = to_dataset([ROW, other])
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    text = tok.apply_chat_template(ds[1]["messages"], tools=json.loads(ds[1]["tools"]), tokenize=False)
+    assert '{"name": "get_weather", "arguments": {"unit": "celsius"}}' in text
+    assert "null" not in text
+
+
+def test_sft_config_maps_the_recipe_on_cpu(tmp_path):
+    recipe = load_recipe("qwen3-1.7b-t4")
+    cfg = sft_config(recipe, tmp_path, has_eval=True)
+    assert cfg.learning_rate == 2e-4 and cfg.per_device_train_batch_size == 4
+    assert cfg.gradient_accumulation_steps == 4 and cfg.num_train_epochs == 3
+    assert cfg.warmup_steps == 0.1 and cfg.max_length == 2048 and cfg.gradient_checkpointing
+    assert cfg.assistant_only_loss and not cfg.packing
+    assert cfg.use_cpu and not cfg.bf16 and not cfg.fp16  # no GPU here: mixed precision must be off
+    assert cfg.eval_strategy == "epoch"
+
+
+def test_lora_config_targets():
+    recipe = load_recipe("qwen3-1.7b-t4")
+    cfg = lora_config(recipe)
+    assert (cfg.r, cfg.lora_alpha, cfg.lora_dropout, cfg.target_modules) == (16, 32, 0.05, "all-linear")
+    listed = lora_config(replace_field(recipe, "lora.target_modules", "q_proj, v_proj"))
+    assert set(listed.target_modules) == {"q_proj", "v_proj"}
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, tiny_model_path):
+    """A real (short) training run of tiny-qwen3 through the CLI, shared by the tests below."""
+    root = tmp_path_factory.mktemp("trained")
+    recipe = load_recipe("tiny-cpu")
+    recipe = replace_field(recipe, "data.sample_rows", 160)
+    recipe = replace_field(recipe, "training.max_steps", 40)
+    recipe = replace_field(recipe, "training.logging_steps", 2)
+    recipe_path = save_recipe(recipe, root / "short.yaml")
+    run_dir = root / "run"
+    proc = run_cli("train", recipe_path, "--run-dir", run_dir, env={"TOOLFT_HOME": str(root / "home")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return RunFolder(run_dir)
+
+
+def test_cli_training_writes_the_run_folder(trained_run):
+    status = trained_run.read_status()
+    assert status["state"] == "completed" and status["step"] == 40 and status["total_steps"] == 40
+    assert (trained_run.path / "recipe.yaml").exists() and "training" in trained_run.log_path.read_text()
+    assert (trained_run.adapter_path / "adapter_config.json").exists()
+    assert (trained_run.adapter_path / "adapter_model.safetensors").exists()
+    assert (trained_run.adapter_path / "tokenizer_config.json").exists()
+    held_out = (trained_run.data_dir / "eval.jsonl").read_text().splitlines()
+    assert len(held_out) == 16  # 10% of 160 rows
+
+
+def test_metrics_have_falling_loss(trained_run):
+    events = trained_run.read_metrics()
+    train = [e for e in events if e["event"] == "train"]
+    assert len(train) == 20
+    for e in train:
+        assert {"step", "epoch", "loss", "learning_rate", "grad_norm"} <= set(e)
+    assert [e["step"] for e in train] == list(range(2, 41, 2))
+    first, last = sum(e["loss"] for e in train[:3]) / 3, sum(e["loss"] for e in train[-3:]) / 3
+    assert last < 0.8 * first, (first, last)
+    assert any("eval_loss" in e for e in events if e["event"] == "eval")
+
+
+def test_cli_eval_reports_base_and_finetuned(trained_run):
+    proc = run_cli("eval", "--run-dir", trained_run.path, "--limit", "6", "--max-new-tokens", "48", "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    for side in ("base", "finetuned"):
+        assert 0.0 <= result[side]["tool_call_rate"] <= 1.0
+        assert result[side]["rows"] == 6 and result[side]["n"] >= 1
+    assert result["base"]["tool_call_rate"] == 0.0  # the tiny base has never seen a tool call
+
+
+def test_bad_recipe_fails_with_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("training:\n  learning_rate: -1\n  lerning_rate: 2\n")
+    proc = run_cli("train", bad, "--run-dir", tmp_path / "run")
+    assert proc.returncode == 2
+    assert "training.learning_rate" in proc.stderr and "lerning_rate" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "run").exists()

@@ -1,0 +1,213 @@
+"""The toolft command line: ``python -m toolft <command> ...``.
+
+Commands::
+
+    data sample OUT.jsonl [--n N] [--seed S]     write the bundled synthetic dataset
+    data check FILE [--json] [--model M]         validate a dataset and summarise it
+    plan RECIPE [--json]                         parameters, steps and memory before training
+    train RECIPE --run-dir DIR                   train; DIR becomes a run folder
+    eval --run-dir DIR [--data FILE] [--json]    base vs fine-tuned on held-out rows
+    runs list [--json]                           the run folders under TOOLFT_HOME
+    tiny build                                   build (or find) the offline tiny-qwen3 model
+
+RECIPE is a preset name (see ``plan --help``) or a YAML path. Expected failures
+(a missing file, a bad recipe) print one line on stderr and exit with 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+class UsageError(Exception):
+    """A user-facing problem: printed as one line, exit code 2."""
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, ensure_ascii=False))
+
+
+def cmd_data_sample(args) -> int:
+    from toolft.data.sample import generate_sample, write_jsonl
+
+    rows = generate_sample(args.n, seed=args.seed)
+    write_jsonl(rows, args.out)
+    print(f"wrote {len(rows)} rows to {args.out}")
+    return 0
+
+
+def cmd_data_check(args) -> int:
+    from toolft.data.records import DataFileError, load_records
+    from toolft.data.stats import summarize
+
+    try:
+        result = load_records(args.file)
+    except DataFileError as exc:
+        raise UsageError(str(exc)) from None
+    tokenizer = None
+    if not args.no_tokens:
+        from toolft.modeling import load_tokenizer
+
+        tokenizer = load_tokenizer(args.model)
+    summary = summarize(result, tokenizer=tokenizer, max_length=args.max_length)
+    if args.json:
+        _print_json(summary)
+        return 0
+    print(f"{args.file}: {summary['rows']} rows, {summary['valid']} valid, {summary['invalid']} invalid")
+    print("categories: " + ", ".join(f"{k}={v}" for k, v in summary["categories"].items()))
+    if summary.get("tokens"):
+        t = summary["tokens"]
+        print(f"tokens: min {t['min']}, median {t['median']}, max {t['max']}, "
+              f"{t['over_max_length']} over {args.max_length}")
+    for err in summary["errors"]:
+        print(f"line {err['line']}: {err['field'] + ': ' if err['field'] else ''}{err['message']}")
+    return 0
+
+
+def _load_recipe(name_or_path: str):
+    from toolft.recipe import RecipeError, load_recipe
+
+    try:
+        return load_recipe(name_or_path)
+    except RecipeError as exc:
+        raise UsageError(f"invalid recipe {name_or_path}: {exc}") from None
+
+
+def cmd_plan(args) -> int:
+    from toolft.plan import plan
+
+    recipe = _load_recipe(args.recipe)
+    try:
+        result = plan(recipe)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        _print_json(result)
+        return 0
+    mem = result["memory_gb"]
+    print(f"model {result['model']}: {result['total_params']:,} parameters, "
+          f"{result['trainable_params']:,} trainable ({result['trainable_percent']}%)")
+    print(f"data: {result['train_rows']} training rows, {result['eval_rows']} held out; "
+          f"effective batch {result['effective_batch']}")
+    print(f"steps: {result['steps_per_epoch']} per epoch, {result['total_steps']} in all")
+    print(f"memory (estimate): {mem['total']} GB = weights {mem['weights']} + adapter/optimizer "
+          f"{mem['adapter_and_optimizer']} + activations {mem['activations']}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from toolft.train import run_training
+
+    _load_recipe(args.recipe)  # fail fast, before a run folder is written
+    return run_training(args.recipe, args.run_dir)
+
+
+def cmd_eval(args) -> int:
+    from toolft.evaluate import evaluate_run
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "adapter" / "adapter_config.json").exists():
+        raise UsageError(f"{run_dir} has no trained adapter (is it a finished run folder?)")
+    if args.data and not Path(args.data).is_file():
+        raise UsageError(f"no such data file: {args.data}")
+    result = evaluate_run(run_dir, args.data, limit=args.limit, max_new_tokens=args.max_new_tokens,
+                          progress=None if args.json else lambda i, n: print(f"\r{i}/{n}", end="", file=sys.stderr))
+    if not args.verbose:
+        result.pop("rows")
+    if args.json:
+        _print_json(result)
+        return 0
+    print(file=sys.stderr)
+    for side in ("base", "finetuned"):
+        s = result[side]
+        labels = ", ".join(f"{k} {v['accuracy']:.0%} of {v['n']}" for k, v in s["label_accuracy"].items())
+        print(f"{side:>9}: tool_call_rate {s['tool_call_rate']:.0%} (n={s['n']}), names {s['name_accuracy']:.0%}, "
+              f"exact {s['exact_match']:.0%}; labels: {labels}")
+    return 0
+
+
+def cmd_runs_list(args) -> int:
+    from toolft.runs import list_runs
+
+    runs = [{"run": r.name, "path": str(r.path), **{k: r.read_status().get(k) for k in ("state", "step", "total_steps")}}
+            for r in list_runs()]
+    if args.json:
+        _print_json(runs)
+    else:
+        for r in runs:
+            print(f"{r['run']}  {r['state']}  {r['step']}/{r['total_steps']}")
+    return 0
+
+
+def cmd_tiny_build(args) -> int:
+    from toolft.tiny import ensure_tiny_model
+
+    print(ensure_tiny_model())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from toolft.recipe import preset_names
+
+    parser = argparse.ArgumentParser(prog="python -m toolft", description="Fine-tune small models to call tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    recipe_help = f"a preset ({', '.join(preset_names())}) or a recipe YAML file"
+
+    data = sub.add_parser("data", help="sample or check datasets").add_subparsers(dest="data_command", required=True)
+    p = data.add_parser("sample", help="write the bundled synthetic tool-calling dataset")
+    p.add_argument("out")
+    p.add_argument("--n", type=int, default=600, help="number of rows (default 600)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_data_sample)
+    p = data.add_parser("check", help="validate a .jsonl/.json dataset and summarise it")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--model", default="tiny-qwen3", help="whose tokenizer counts tokens (default tiny-qwen3)")
+    p.add_argument("--max-length", type=int, default=2048, help="rows longer than this are counted as too long")
+    p.add_argument("--no-tokens", action="store_true", help="skip token counting (no tokenizer needed)")
+    p.set_defaults(func=cmd_data_check)
+
+    p = sub.add_parser("plan", help="estimate parameters, steps and memory for a recipe")
+    p.add_argument("recipe", help=recipe_help)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("train", help="train a LoRA adapter; the run folder receives everything")
+    p.add_argument("recipe", help=recipe_help)
+    p.add_argument("--run-dir", required=True, help="the run folder to create or fill")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="compare base and fine-tuned on held-out rows")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--data", help="held-out .jsonl (default: the run's data/eval.jsonl)")
+    p.add_argument("--limit", type=int, help="score at most this many rows")
+    p.add_argument("--max-new-tokens", type=int, default=160)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--verbose", action="store_true", help="include every row's answers")
+    p.set_defaults(func=cmd_eval)
+
+    runs = sub.add_parser("runs", help="list runs").add_subparsers(dest="runs_command", required=True)
+    p = runs.add_parser("list")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs_list)
+
+    tiny = sub.add_parser("tiny", help="the offline tiny-qwen3 model").add_subparsers(dest="tiny_command", required=True)
+    p = tiny.add_parser("build", help="build tiny-qwen3 now (otherwise built on first use)")
+    p.set_defaults(func=cmd_tiny_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

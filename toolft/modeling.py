@@ -1,0 +1,80 @@
+"""Load base models, tokenizers and fine-tuned adapters, the same way everywhere.
+
+Training, evaluation and the playground all go through these functions, so a
+model is resolved (``tiny-qwen3`` → the locally built folder), typed (float16 on
+a T4, bfloat16 on newer GPUs, float32 on CPU) and placed identically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from toolft.tiny import TINY_NAME, ensure_tiny_model
+
+
+def resolve_model_path(name_or_path: str) -> str:
+    """Map ``tiny-qwen3`` to its built folder; pass Hub ids and local folders through.
+
+    >>> resolve_model_path("Qwen/Qwen3-1.7B")
+    'Qwen/Qwen3-1.7B'
+    """
+    if name_or_path == TINY_NAME:
+        return str(ensure_tiny_model())
+    return name_or_path
+
+
+def device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def pick_dtype(setting: str = "auto"):
+    """Resolve a recipe's ``model.dtype``; ``auto`` = bf16 if the GPU has it, fp16 on older GPUs, fp32 on CPU."""
+    import torch
+
+    if setting != "auto":
+        return getattr(torch, setting)
+    if not torch.cuda.is_available():
+        return torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def load_tokenizer(name_or_path: str):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(name_or_path))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_base_model(name_or_path: str, dtype: str = "auto"):
+    """Load a causal LM for training or generation, on the GPU when there is one."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(resolve_model_path(name_or_path), dtype=pick_dtype(dtype))
+    return model.to(device())
+
+
+def load_finetuned(run_dir: str | Path):
+    """Load a finished run's base model with its LoRA adapter: ``(peft_model, tokenizer)``.
+
+    The base model's answers come from the same weights via ``model.disable_adapter()``.
+    The model is always loaded fresh from the saved folder, never copied from a
+    trained instance (a Trainer-wrapped ``forward`` would bypass the adapter).
+    """
+    from peft import PeftModel
+
+    from toolft.recipe import load_recipe
+
+    run_dir = Path(run_dir)
+    adapter = run_dir / "adapter"
+    if not (adapter / "adapter_config.json").exists():
+        raise FileNotFoundError(f"{run_dir.name} has no trained adapter (adapter/adapter_config.json is missing)")
+    recipe = load_recipe(run_dir / "recipe.yaml")
+    base = load_base_model(recipe.model.name_or_path, recipe.model.dtype)
+    model = PeftModel.from_pretrained(base, str(adapter))
+    model.eval()
+    tokenizer = load_tokenizer(str(adapter))
+    return model, tokenizer

@@ -1,0 +1,326 @@
+"""Plan a run before starting it: parameter counts, step counts and a memory estimate.
+
+``plan(recipe)`` answers the questions a user has before pressing *Train*: how many
+parameters will LoRA train, how many optimizer steps will the run take, and will it
+fit my GPU? Everything is computed, nothing is loaded: the model is read from its
+``config.json`` only and instantiated on PyTorch's ``meta`` device (shapes without
+storage), so planning Qwen3-4B takes a second and no memory, and works offline for
+the Qwen3 sizes in :data:`KNOWN_CONFIGS`.
+
+Step counts follow ``transformers.Trainer`` exactly (same split rule as
+:func:`toolft.data.records.split_records`, same rounding), so the plan's
+``total_steps`` is the run's progress-bar length.
+
+>>> from toolft.recipe import load_recipe
+>>> p = plan(load_recipe("qwen3-1.7b-t4"))   # doctest: +SKIP
+>>> p["trainable_params"], p["total_steps"]  # doctest: +SKIP
+(17432576, 339)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+from toolft.tiny import TINY_NAME, TinySpec, tiny_model_dir
+
+# Qwen3Config keyword arguments of the Qwen3 sizes the presets and the UI offer,
+# copied from each model's config.json on the Hub, so a plan needs no download.
+_QWEN3_COMMON = dict(
+    vocab_size=151936,
+    head_dim=128,
+    num_key_value_heads=8,
+    max_position_embeddings=40960,
+    rope_theta=1000000.0,
+    rms_norm_eps=1e-6,
+    tie_word_embeddings=True,
+    hidden_act="silu",
+    attention_bias=False,
+    bos_token_id=151643,
+    eos_token_id=151645,
+)
+KNOWN_CONFIGS: dict[str, dict] = {
+    "Qwen/Qwen3-0.6B": dict(_QWEN3_COMMON, hidden_size=1024, intermediate_size=3072,
+                            num_hidden_layers=28, num_attention_heads=16, max_window_layers=28),
+    "Qwen/Qwen3-1.7B": dict(_QWEN3_COMMON, hidden_size=2048, intermediate_size=6144,
+                            num_hidden_layers=28, num_attention_heads=16, max_window_layers=28),
+    "Qwen/Qwen3-4B": dict(_QWEN3_COMMON, hidden_size=2560, intermediate_size=9728,
+                          num_hidden_layers=36, num_attention_heads=32, max_window_layers=36),
+}
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
+ADAM_BYTES_PER_TRAINABLE = 16   # fp32 weight + fp32 gradient + two fp32 Adam moments
+GIB = 1024 ** 3
+MEMORY_NOTE = ("An estimate of peak training memory on one device (frozen weights, LoRA adapter with its "
+               "gradients and Adam state, and activations including the logits); the CUDA context and "
+               "allocator fragmentation add roughly 0.5-1 GB more, so leave some headroom.")
+
+
+# ------------------------------------------------------------------- configs
+
+def model_config(name_or_path: str):
+    """Return the ``transformers`` config of a base model without downloading weights.
+
+    * ``tiny-qwen3``: the built model's ``config.json`` when it exists, otherwise the
+      config :func:`toolft.tiny.build_tiny_model` would write (from :class:`TinySpec`),
+      so planning never triggers the two-minute build;
+    * a local folder: its ``config.json``;
+    * a Hub id: the cached ``config.json`` (``HF_HUB_OFFLINE`` is honoured); if that
+      fails, :data:`KNOWN_CONFIGS` for the Qwen3 sizes toolft knows; for other ids,
+      when online, only the small ``config.json`` is fetched.
+
+    Raises ``ValueError("cannot read the model config of X: ...")`` otherwise.
+
+    >>> model_config("Qwen/Qwen3-1.7B").hidden_size   # doctest: +SKIP
+    2048
+    """
+    from transformers import AutoConfig, Qwen3Config
+
+    name = str(name_or_path).strip()
+    if name == TINY_NAME:
+        folder = tiny_model_dir()
+        if (folder / "config.json").is_file():
+            return AutoConfig.from_pretrained(str(folder))
+        spec = TinySpec()
+        return Qwen3Config(
+            vocab_size=spec.vocab_size,
+            hidden_size=spec.hidden_size,
+            intermediate_size=spec.intermediate_size,
+            num_hidden_layers=spec.num_hidden_layers,
+            num_attention_heads=spec.num_attention_heads,
+            num_key_value_heads=spec.num_key_value_heads,
+            head_dim=spec.head_dim,
+            max_position_embeddings=spec.max_position_embeddings,
+            tie_word_embeddings=True,
+            rope_theta=10000.0,
+        )
+    if Path(name).expanduser().is_dir():
+        try:
+            return AutoConfig.from_pretrained(str(Path(name).expanduser()))
+        except Exception as exc:  # noqa: BLE001 - any loader error becomes one clear message
+            raise ValueError(f"cannot read the model config of {name}: {_first_line(exc)}") from None
+    try:
+        return AutoConfig.from_pretrained(name, local_files_only=True)
+    except Exception as exc:  # noqa: BLE001
+        cache_error = exc
+    if name in KNOWN_CONFIGS:
+        return Qwen3Config(**KNOWN_CONFIGS[name])
+    try:
+        return AutoConfig.from_pretrained(name)  # offline mode makes this cache-only
+    except Exception as exc:  # noqa: BLE001
+        known = ", ".join(KNOWN_CONFIGS)
+        raise ValueError(
+            f"cannot read the model config of {name}: it is not a local folder, its config.json is not in "
+            f"the Hugging Face cache and could not be fetched ({_first_line(exc) or _first_line(cache_error)}); "
+            f"models that plan offline: {TINY_NAME}, {known}"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _text_config(config):
+    getter = getattr(config, "get_text_config", None)
+    return getter() if callable(getter) else config
+
+
+# -------------------------------------------------------------- param counts
+
+@functools.lru_cache(maxsize=16)
+def _shape_summary(config_json: str, config_class: type) -> tuple[int, tuple[tuple[str, int, int], ...]]:
+    """``(total params, ((name, in, out) for every nn.Linear except the output layer))``.
+
+    Cached by the config's JSON: building even a meta model takes about a second.
+    """
+    import json
+
+    import torch
+    from torch import nn
+    from transformers import AutoModelForCausalLM
+
+    config = config_class.from_dict(json.loads(config_json))
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    total = sum(p.numel() for p in model.parameters())  # parameters() yields a tied weight once
+    output = model.get_output_embeddings()
+    linears = tuple(
+        (name, module.in_features, module.out_features)
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear) and module is not output and name.rpartition(".")[2] != "lm_head"
+    )
+    return total, linears
+
+
+def _targets(target_modules: str) -> list[str] | None:
+    """``None`` for all-linear, else the stripped comma-separated names."""
+    if target_modules.strip() == "all-linear":
+        return None
+    return [t.strip() for t in target_modules.split(",") if t.strip()]
+
+
+def count_params(config, lora_r: int, target_modules: str) -> tuple[int, int]:
+    """Return ``(total, trainable_lora)`` parameter counts, exactly.
+
+    ``total`` counts the base model's parameters as they sit in memory (tied input and
+    output embeddings once). LoRA adds ``A`` (r x in) and ``B`` (out x r) to each
+    targeted ``nn.Linear``: ``r * (in + out)`` trainable parameters. Targets are chosen
+    as PEFT does: ``all-linear`` is every linear layer except the output layer
+    ``lm_head``; otherwise a comma-separated list of names, each matching a module
+    whose name is that name or ends with ``.name`` (``q_proj`` matches
+    ``model.layers.0.self_attn.q_proj``). A list that matches nothing raises
+    ``ValueError``, as PEFT would at training time.
+
+    >>> count_params(model_config("Qwen/Qwen3-1.7B"), 16, "all-linear")[1]   # doctest: +SKIP
+    17432576
+    """
+    total, linears = _shape_summary(config.to_json_string(use_diff=False), type(config))
+    wanted = _targets(target_modules)
+    if wanted is None:
+        chosen = linears
+    else:
+        chosen = tuple(lin for lin in linears if any(lin[0] == t or lin[0].endswith("." + t) for t in wanted))
+        if not chosen:
+            names = sorted({lin[0].rpartition(".")[2] for lin in linears})
+            raise ValueError(f"target_modules {target_modules!r} match no linear layer of the model; "
+                             f"its linear layers are: {', '.join(names)}")
+    return total, sum(lora_r * (fan_in + fan_out) for _, fan_in, fan_out in chosen)
+
+
+# ---------------------------------------------------------------------- rows
+
+def count_rows(recipe) -> int:
+    """Rows the run will see before the split: ``sample_rows`` for the bundled sample,
+    else the number of valid rows of ``data.train_file`` (invalid rows are skipped by
+    training too). Raises ``ValueError`` with the file's problem if it cannot be used."""
+    from toolft.data.records import DataFileError, load_records
+
+    source = recipe.data.train_file.strip()
+    if source == "sample":
+        return int(recipe.data.sample_rows)
+    try:
+        result = load_records(source)
+    except DataFileError as exc:
+        raise ValueError(str(exc)) from None
+    if not result.records:
+        first = result.errors[0] if result.errors else None
+        detail = f"; line {first.line} {first.field}: {first.message}".replace(" :", ":") if first else ""
+        raise ValueError(f"{source}: none of its {result.total} rows is valid{detail}")
+    return len(result.records)
+
+
+def split_sizes(rows: int, eval_fraction: float) -> tuple[int, int]:
+    """``(train, eval)`` sizes by the rule of :func:`toolft.data.records.split_records`.
+
+    >>> split_sizes(100, 0.1)
+    (90, 10)
+    >>> split_sizes(5, 0.05)
+    (4, 1)
+    """
+    n_eval = round(rows * eval_fraction)
+    if eval_fraction > 0 and rows >= 2:
+        n_eval = min(max(n_eval, 1), rows - 1)
+    return rows - n_eval, n_eval
+
+
+# --------------------------------------------------------------------- dtype
+
+def run_dtype(setting: str) -> str:
+    """The weight dtype name a run will use here (see :func:`toolft.modeling.pick_dtype`):
+    the recipe's, or for ``auto`` float32 without CUDA, bfloat16 / float16 with it."""
+    from toolft.modeling import pick_dtype
+
+    return str(pick_dtype(setting)).removeprefix("torch.")
+
+
+# --------------------------------------------------------------------- plan
+
+def memory_estimate(config, total: int, trainable: int, dtype: str, batch: int, seq: int,
+                    checkpointing: bool) -> dict[str, float]:
+    """Peak training memory in GiB (2**30 bytes, the unit ``torch.cuda`` reports), 2 decimals.
+
+    * ``weights`` = total params x bytes(dtype): the frozen base model.
+    * ``adapter_and_optimizer`` = trainable x 16 bytes: PEFT keeps the LoRA weights in
+      float32, plus their float32 gradients and AdamW's two float32 moments.
+    * ``activations`` for batch ``b`` and sequence ``s`` = max_length (padding makes the
+      longest rows cost the full length), with ``h`` hidden, ``m`` intermediate size and
+      ``L`` layers, in the compute dtype. One decoder layer stores about
+      ``b*s*(10h + 3m)`` values for the backward pass: the residual input and the two
+      RMSNorm outputs, q/k/v, the attention output and o_proj output (~10h in all, with
+      the inputs LoRA's A matrices keep), and the MLP's gate, up and gated product (3m).
+      Without gradient checkpointing all ``L`` layers keep that; with it only each
+      layer's input (``L*b*s*h``) is kept and one layer's full set is rebuilt at a time.
+      The logits come on top: ``b*s*vocab`` in float32 plus their gradient (x 4 bytes x 2),
+      which for Qwen's 152k vocabulary is often the largest item.
+    """
+    text = _text_config(config)
+    width = DTYPE_BYTES.get(dtype, 4)
+    hidden, inter = text.hidden_size, text.intermediate_size
+    layers, vocab = text.num_hidden_layers, text.vocab_size
+    tokens = batch * seq
+    per_layer = tokens * (10 * hidden + 3 * inter) * width
+    if checkpointing:
+        layer_acts = layers * tokens * hidden * width + per_layer
+    else:
+        layer_acts = layers * per_layer
+    logits = tokens * vocab * 4 * 2
+    parts = {
+        "weights": total * width,
+        "adapter_and_optimizer": trainable * ADAM_BYTES_PER_TRAINABLE,
+        "activations": layer_acts + logits,
+    }
+    parts["total"] = sum(parts.values())
+    return {k: round(v / GIB, 2) for k, v in parts.items()}
+
+
+def plan(recipe, rows: int | None = None) -> dict:
+    """Describe what a recipe's run will do, without loading the model or the data.
+
+    ``rows`` overrides the row count (else :func:`count_rows`). Returns a JSON-ready dict:
+    ``model``, ``dtype``, ``total_params``, ``trainable_params``, ``trainable_percent``
+    (trainable / (base + trainable), as PEFT's ``print_trainable_parameters`` shows it),
+    ``rows``, ``train_rows``, ``eval_rows``, ``effective_batch`` (batch x accumulation),
+    ``steps_per_epoch`` (ceil(ceil(train_rows / batch) / accumulation), as the Trainer
+    counts), ``total_steps`` (``max_steps`` if > 0, else ceil(epochs x steps_per_epoch)),
+    ``warmup_steps`` (ceil(warmup_ratio x total_steps)), ``epochs``, ``max_length``,
+    ``gradient_checkpointing``, ``memory_gb`` (see :func:`memory_estimate`) and
+    ``memory_note``. Raises ``ValueError`` if the model config or the data cannot be read.
+
+    >>> from toolft.recipe import Recipe
+    >>> r = Recipe()
+    >>> r.training.per_device_train_batch_size, r.training.gradient_accumulation_steps = 4, 2
+    >>> p = plan(r, rows=100)                     # tiny-qwen3 is not built for this
+    >>> p["train_rows"], p["eval_rows"], p["steps_per_epoch"], p["total_steps"], p["warmup_steps"]
+    (90, 10, 12, 36, 4)
+    """
+    t, d = recipe.training, recipe.data
+    config = model_config(recipe.model.name_or_path)
+    total, trainable = count_params(config, recipe.lora.r, recipe.lora.target_modules)
+    n = count_rows(recipe) if rows is None else int(rows)
+    train_rows, eval_rows = split_sizes(n, d.eval_fraction)
+    batch, accum = t.per_device_train_batch_size, t.gradient_accumulation_steps
+    steps_per_epoch = max(math.ceil(math.ceil(train_rows / batch) / accum), 1)
+    total_steps = t.max_steps if t.max_steps > 0 else math.ceil(t.num_train_epochs * steps_per_epoch)
+    dtype = run_dtype(recipe.model.dtype)
+    return {
+        "model": recipe.model.name_or_path,
+        "dtype": dtype,
+        "total_params": int(total),
+        "trainable_params": int(trainable),
+        "trainable_percent": round(100 * trainable / (total + trainable), 2),
+        "rows": n,
+        "train_rows": train_rows,
+        "eval_rows": eval_rows,
+        "effective_batch": batch * accum,
+        "steps_per_epoch": steps_per_epoch,
+        "total_steps": int(total_steps),
+        "warmup_steps": math.ceil(t.warmup_ratio * total_steps),
+        "epochs": t.num_train_epochs,
+        "max_length": t.max_length,
+        "gradient_checkpointing": bool(t.gradient_checkpointing),
+        "memory_gb": memory_estimate(config, total, trainable, dtype, batch, t.max_length,
+                                     t.gradient_checkpointing),
+        "memory_note": MEMORY_NOTE,
+    }

@@ -1,0 +1,306 @@
+"""The recipe: the one description of a fine-tuning run.
+
+A recipe is a tree of dataclasses (model, LoRA, training, data). Each field carries
+its help text, its allowed choices or range in ``metadata``; that single schema
+feeds YAML presets, the CLI, the trainer and the UI's inputs and tooltips.
+
+YAML is loaded with ``safe_load`` and unknown keys are rejected (with a "did you
+mean" hint), so a typo never silently falls back to a default.
+
+>>> r = load_recipe("tiny-cpu"); r.model.name_or_path
+'tiny-qwen3'
+>>> [e.field for e in replace_field(r, "training.learning_rate", -1.0).validate()]
+['training.learning_rate']
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PRESETS_DIR = Path(__file__).parent / "presets"
+
+
+def _f(default, help: str, **meta):
+    """A dataclass field with help text and optional ``choices``/``min``/``max``/``min_exclusive``."""
+    return field(default=default, metadata={"help": help, **meta})
+
+
+@dataclass
+class ModelSettings:
+    name_or_path: str = _f(
+        "tiny-qwen3",
+        "Base model: a Hub id such as Qwen/Qwen3-1.7B, a local folder in the same layout, or "
+        "tiny-qwen3, the small offline model toolft builds itself for CPU demos.",
+    )
+    dtype: str = _f(
+        "auto",
+        "Number format of the frozen base weights. auto picks bfloat16 on GPUs that support it, "
+        "float16 on older ones such as the T4, and float32 on CPU.",
+        choices=["auto", "float32", "float16", "bfloat16"],
+    )
+
+
+@dataclass
+class LoraSettings:
+    r: int = _f(16, "LoRA rank: how many directions each adapter can learn. 16 suits a dataset of "
+                    "thousands of examples; more rank means more trainable parameters and memory.", min=1, max=512)
+    alpha: int = _f(32, "LoRA alpha: scales the adapter's output by alpha / r. Twice the rank is the usual "
+                        "choice.", min=1, max=4096)
+    dropout: float = _f(0.05, "Share of the adapter's inputs zeroed at random while training; a little guards "
+                              "against memorising a small dataset.", min=0.0, max=0.9)
+    target_modules: str = _f("all-linear", "Which layers get adapters: all-linear (every projection in attention "
+                                           "and MLP, which tracks full fine-tuning closely) or a comma-separated "
+                                           "list such as q_proj,v_proj.")
+
+
+@dataclass
+class TrainingSettings:
+    learning_rate: float = _f(2e-4, "Peak step size. LoRA adapters start at zero and are small, so they want "
+                                    "about 10x the rate of full fine-tuning; too high and the loss jumps around.",
+                              min=0.0, min_exclusive=True, max=1.0)
+    per_device_train_batch_size: int = _f(4, "Conversations processed at once on each device. Limited by GPU "
+                                             "memory.", min=1, max=1024)
+    gradient_accumulation_steps: int = _f(4, "Batches whose gradients are summed before one weight update: "
+                                             "effective batch = batch size x this x devices, at no extra memory.",
+                                          min=1, max=1024)
+    num_train_epochs: float = _f(3.0, "Passes over the training data. Too few under-fits; too many memorises "
+                                      "it (watch the eval loss rise).", min=0.0, min_exclusive=True, max=100.0)
+    max_steps: int = _f(-1, "Stop after this many optimizer steps; -1 means run the full number of epochs.",
+                        min=-1)
+    warmup_ratio: float = _f(0.1, "Share of the steps over which the learning rate climbs from zero, so the "
+                                  "first updates of a fresh adapter are gentle.", min=0.0, max=0.5)
+    lr_scheduler_type: str = _f("cosine", "How the learning rate falls after warm-up: cosine eases down to "
+                                          "zero, linear falls steadily, constant stays flat.",
+                                choices=["cosine", "linear", "constant_with_warmup"])
+    max_length: int = _f(2048, "Longest conversation in tokens; longer ones are cut at the end, and a row whose "
+                               "answer is cut off entirely is dropped. Memory grows with it.", min=32, max=131072)
+    gradient_checkpointing: bool = _f(True, "Recompute activations during the backward pass instead of storing "
+                                            "them: much less memory for about a third more time.")
+    assistant_only_loss: bool = _f(True, "Learn only from the assistant's turns (tool calls and answers), not "
+                                         "from the system prompt, tool schemas or user messages.")
+    weight_decay: float = _f(0.0, "Pull of the weights towards zero at each step (AdamW).", min=0.0, max=1.0)
+    max_grad_norm: float = _f(1.0, "Gradients longer than this are scaled down, which stops one odd batch from "
+                                   "wrecking the adapter.", min=0.0, min_exclusive=True)
+    logging_steps: int = _f(5, "Write loss and learning rate to the run folder every this many steps.", min=1)
+    eval_steps: int = _f(0, "Compute the held-out loss every this many steps; 0 means once per epoch.", min=0)
+    seed: int = _f(42, "Random seed for adapter initialisation and data order, for repeatable runs.", min=0)
+
+
+@dataclass
+class DataSettings:
+    train_file: str = _f("sample", "Training data: a .jsonl or .json file of {messages, tools} rows, or "
+                                   "'sample' for toolft's bundled synthetic tool-calling set.")
+    sample_rows: int = _f(600, "How many rows of bundled sample data to generate when train_file is "
+                               "'sample'.", min=10, max=100000)
+    eval_fraction: float = _f(0.1, "Share of the rows held out to measure eval loss and to compare base and "
+                                   "fine-tuned models afterwards.", min=0.0, max=0.5)
+    split_seed: int = _f(0, "Seed of the train / held-out split (and of the sample data).", min=0)
+
+
+@dataclass
+class Recipe:
+    name: str = _f("custom", "A short name for this recipe.")
+    description: str = _f("", "What this recipe is for.")
+    model: ModelSettings = field(default_factory=ModelSettings)
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+
+    def validate(self) -> list["FieldError"]:
+        """Check every field against its type, choices and range; return the problems."""
+        errors = []
+        for path, spec, value in iter_fields(self):
+            message = _check_value(spec, value)
+            if message:
+                errors.append(FieldError(path, message))
+        if not self.model.name_or_path.strip():
+            errors.append(FieldError("model.name_or_path", "must not be empty"))
+        if not self.lora.target_modules.strip():
+            errors.append(FieldError("lora.target_modules", "must not be empty"))
+        return errors
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+SECTIONS = {"model": ModelSettings, "lora": LoraSettings, "training": TrainingSettings, "data": DataSettings}
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be loaded or is invalid; ``errors`` lists each problem."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+def _type_name(spec: dataclasses.Field, owner) -> type:
+    return typing.get_type_hints(owner)[spec.name]
+
+
+def iter_fields(recipe: Recipe):
+    """Yield ``(dotted_path, dataclass_field, value)`` for every leaf setting, in schema order."""
+    for spec in dataclasses.fields(recipe):
+        value = getattr(recipe, spec.name)
+        if dataclasses.is_dataclass(value):
+            for sub in dataclasses.fields(value):
+                yield f"{spec.name}.{sub.name}", sub, getattr(value, sub.name)
+        else:
+            yield spec.name, spec, value
+
+
+def field_type(path: str) -> type:
+    """The Python type of a dotted setting, e.g. ``field_type("lora.r") is int``."""
+    section, _, name = path.rpartition(".")
+    owner = SECTIONS[section] if section else Recipe
+    return typing.get_type_hints(owner)[name]
+
+
+def _check_value(spec: dataclasses.Field, value) -> str | None:
+    meta = spec.metadata
+    if "choices" in meta and value not in meta["choices"]:
+        return f"must be one of {', '.join(map(str, meta['choices']))} (got {value!r})"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if "min" in meta:
+        if meta.get("min_exclusive") and value <= meta["min"]:
+            return f"must be greater than {meta['min']} (got {value})"
+        if value < meta["min"]:
+            return f"must be at least {meta['min']} (got {value})"
+    if "max" in meta and value > meta["max"]:
+        return f"must be at most {meta['max']} (got {value})"
+    return None
+
+
+def _coerce(path: str, value):
+    """Convert a YAML value to the field's type, or raise a FieldError-carrying RecipeError."""
+    kind = field_type(path)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads "2e-4" as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    elif kind is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+    raise RecipeError([FieldError(path, f"expected {kind.__name__}, got {type(value).__name__} {value!r}")])
+
+
+def _unknown(path: str, key: str, known: list[str]) -> FieldError:
+    hint = difflib.get_close_matches(key, known, n=1)
+    suffix = f" (did you mean {hint[0]!r}?)" if hint else f"; known keys: {', '.join(known)}"
+    return FieldError(f"{path}{key}", f"unknown key{suffix}")
+
+
+def recipe_from_dict(data: dict) -> Recipe:
+    """Build a recipe from nested dicts; unknown keys and wrong types raise RecipeError."""
+    if not isinstance(data, dict):
+        raise RecipeError([FieldError("", f"a recipe must be a mapping, got {type(data).__name__}")])
+    recipe, errors = Recipe(), []
+    top = [f.name for f in dataclasses.fields(Recipe)]
+    for key, value in data.items():
+        if key not in top:
+            errors.append(_unknown("", str(key), top))
+        elif key in SECTIONS:
+            if not isinstance(value, dict):
+                errors.append(FieldError(key, f"must be a mapping, got {type(value).__name__}"))
+                continue
+            section = getattr(recipe, key)
+            known = [f.name for f in dataclasses.fields(section)]
+            for sub, subvalue in value.items():
+                if sub not in known:
+                    errors.append(_unknown(f"{key}.", str(sub), known))
+                    continue
+                try:
+                    setattr(section, sub, _coerce(f"{key}.{sub}", subvalue))
+                except RecipeError as exc:
+                    errors += exc.errors
+        else:
+            try:
+                setattr(recipe, key, _coerce(key, value))
+            except RecipeError as exc:
+                errors += exc.errors
+    if errors:  # report range problems of the keys that did parse too, all in one message
+        raise RecipeError(errors + recipe.validate())
+    return recipe
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def load_recipe(name_or_path: str | Path) -> Recipe:
+    """Load a preset by name (``tiny-cpu``) or a YAML file by path; raise RecipeError if invalid."""
+    import yaml
+
+    path = Path(name_or_path)
+    if not path.exists() and str(name_or_path) in preset_names():
+        path = PRESETS_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise RecipeError([FieldError("", f"no such preset or file: {name_or_path} (presets: {', '.join(preset_names())})")])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise RecipeError([FieldError("", f"{path.name} is not valid YAML: {exc}")]) from None
+    recipe = recipe_from_dict(data)
+    problems = recipe.validate()
+    if problems:
+        raise RecipeError(problems)
+    return recipe
+
+
+def recipe_to_yaml(recipe: Recipe) -> str:
+    import yaml
+
+    return yaml.safe_dump(recipe.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+def save_recipe(recipe: Recipe, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(recipe_to_yaml(recipe), encoding="utf-8")
+    return path
+
+
+def replace_field(recipe: Recipe, path: str, value) -> Recipe:
+    """Return a copy of ``recipe`` with one dotted setting replaced (no validation)."""
+    new = copy.deepcopy(recipe)
+    section, _, name = path.rpartition(".")
+    setattr(getattr(new, section) if section else new, name, value)
+    return new
+
+
+def default_preset_name() -> str:
+    """The seed's T4 recipe for Qwen3-1.7B when a CUDA GPU is present, else the CPU demo."""
+    try:
+        import torch
+
+        has_gpu = torch.cuda.is_available()
+    except ImportError:
+        has_gpu = False
+    return "qwen3-1.7b-t4" if has_gpu else "tiny-cpu"

@@ -1,0 +1,157 @@
+"""Run registry and the one-job-at-a-time training runner.
+
+Training always happens in a separate process, ``python -m toolft train RECIPE
+--run-dir DIR`` (no shell), so the app stays responsive and a crash in training
+never takes the app down. The run folder is the only channel between them.
+
+``RUNNER`` is the app's single training slot: a process-wide singleton guarded by
+a lock, shared by every visitor of the app. It can be re-attached to after a page
+reload (it lives in the server) and, after a server restart, a run whose
+``status.json`` says running with a live ``pid`` is found again by ``active()``.
+
+>>> cmd = training_command(Path("r/recipe.yaml"), Path("r"))
+>>> cmd[1:4]
+['-m', 'toolft', 'train']
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from toolft.home import runs_dir
+from toolft.recipe import Recipe, save_recipe
+from toolft.runfolder import FINAL_STATES, RunFolder
+
+
+class JobBusyError(RuntimeError):
+    """Another training run is still going; only one runs at a time."""
+
+
+def training_command(recipe_path: Path, run_dir: Path) -> list[str]:
+    """The exact command a run executes (shown in the UI before launch)."""
+    return [sys.executable, "-m", "toolft", "train", str(recipe_path), "--run-dir", str(run_dir)]
+
+
+def new_run_dir(name: str = "run") -> Path:
+    """A fresh, unique run folder name: ``<utc time>-<slug>``."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:40] or "run"
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    path = runs_dir() / f"{stamp}-{slug}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = runs_dir() / f"{stamp}-{slug}-{n}"
+    return path
+
+
+def list_runs() -> list[RunFolder]:
+    """Every run folder under the home, newest first."""
+    folders = [p for p in runs_dir().iterdir() if p.is_dir() and (p / "status.json").exists()]
+    return [RunFolder(p) for p in sorted(folders, key=lambda p: p.name, reverse=True)]
+
+
+def _pid_alive(pid) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours counts as dead
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        return state != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+class JobRunner:
+    """Starts, watches and cancels the single training subprocess."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._run: RunFolder | None = None
+
+    def active(self) -> RunFolder | None:
+        """The run that is training now, if any (also one started before a server restart)."""
+        with self._lock:
+            return self._active_locked()
+
+    def _active_locked(self) -> RunFolder | None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                return self._run
+            self._finish_locked()
+        for run in list_runs()[:20]:
+            status = run.read_status()
+            if status.get("state") in ("queued", "running") and _pid_alive(status.get("pid")):
+                return run
+        return None
+
+    def _finish_locked(self) -> None:
+        """Record the end of our child process; a child that died without saying why is marked failed."""
+        proc, run = self._proc, self._run
+        self._proc, self._run = None, None
+        if proc is None or run is None:
+            return
+        status = run.read_status()
+        if status.get("state") not in FINAL_STATES:
+            run.write_status(state="failed", error=f"trainer exited with code {proc.returncode} "
+                                                    "before finishing; see train.log")
+
+    def start(self, recipe: Recipe, name: str | None = None) -> RunFolder:
+        """Write a new run folder for ``recipe`` and launch training; raise JobBusyError if busy."""
+        with self._lock:
+            if self._active_locked() is not None:
+                raise JobBusyError("a training run is already in progress; cancel it or wait for it to finish")
+            run = RunFolder(new_run_dir(name or recipe.name))
+            run.path.mkdir(parents=True)
+            save_recipe(recipe, run.recipe_path)
+            command = training_command(run.recipe_path, run.path)
+            run.write_status(state="queued", command=command, created_at=time.time())
+            log = run.log_path.open("ab")
+            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            self._proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                          env=env, cwd=os.getcwd(), start_new_session=True)
+            log.close()
+            self._run = run
+            run.write_status(pid=self._proc.pid)
+            return run
+
+    def cancel(self, timeout: float = 30.0) -> RunFolder | None:
+        """Ask the running trainer to stop (SIGTERM), wait, then kill; return the cancelled run."""
+        run = self.active()
+        if run is None:
+            return None
+        pid = run.read_status().get("pid")
+        with self._lock:
+            proc = self._proc if self._run and self._run.path == run.path else None
+        if isinstance(pid, int) and _pid_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + timeout
+        while time.time() < deadline and _pid_alive(pid):
+            if proc is not None and proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        if _pid_alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+            if proc is not None:
+                proc.wait(10)
+        if run.read_status().get("state") not in FINAL_STATES or run.read_status().get("state") == "failed":
+            run.write_status(state="cancelled", finished_at=time.time())
+        with self._lock:
+            if proc is not None:
+                self._proc, self._run = None, None
+        return run
+
+
+RUNNER = JobRunner()

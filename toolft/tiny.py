@@ -1,0 +1,207 @@
+"""The offline base model "tiny-qwen3": a Qwen3 at toy size, built here, no Hub needed.
+
+``ensure_tiny_model()`` returns the folder of a ready ``transformers`` model
+(``config.json``, ``model.safetensors``, tokenizer files with a chat template),
+building it on first use and caching it under ``$TOOLFT_HOME/models``:
+
+1. a byte-level BPE tokenizer trained with ``tokenizers`` on chat text and
+   tool-call JSON, with Qwen's special tokens (``<|im_start|>``, ``<tool_call>``...);
+2. a ``Qwen3ForCausalLM`` with the real architecture at tiny width and depth;
+3. full pre-training on *tool-free* conversations (``toolft.tiny_corpus``), so the
+   base chats but has never seen a tool schema or a ``<tool_call>`` block.
+
+The build is deterministic and takes about two minutes on 2 CPU cores.
+
+>>> path = ensure_tiny_model()          # doctest: +SKIP
+>>> (path / "config.json").exists()     # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from toolft.home import models_dir
+
+TINY_NAME = "tiny-qwen3"
+TEMPLATE_PATH = Path(__file__).parent / "templates" / "tiny_qwen3.jinja"
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+# Qwen marks these as added tokens that are *not* special: they survive decode(skip_special_tokens=True).
+MARKUP_TOKENS = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>", "<think>", "</think>"]
+
+
+@dataclass(frozen=True)
+class TinySpec:
+    """Everything that determines the built model; its hash names the cache folder."""
+
+    vocab_size: int = 4096          # enough for chat words and JSON pieces; keeps the softmax cheap on CPU
+    hidden_size: int = 256          # ~5M parameters in all: trains in minutes on 2 cores
+    intermediate_size: int = 768    # 3x hidden, Qwen's MLP ratio at this scale
+    num_hidden_layers: int = 4      # deep enough for induction (copying) heads to form
+    num_attention_heads: int = 4
+    num_key_value_heads: int = 2    # grouped-query attention, as in Qwen3
+    head_dim: int = 64
+    max_position_embeddings: int = 2048
+    corpus_size: int = 6000         # conversations; ~3 passes over them in `steps`
+    steps: int = 700                # measured: loss on the chat corpus flattens by here
+    batch_size: int = 24
+    learning_rate: float = 3e-3     # full training of a tiny model tolerates a high rate
+    seed: int = 0
+    version: int = 1                # bump when the corpus or template changes
+
+    def key(self) -> str:
+        import hashlib
+
+        blob = json.dumps(asdict(self), sort_keys=True) + TEMPLATE_PATH.read_text(encoding="utf-8")
+        return hashlib.sha256(blob.encode()).hexdigest()[:10]
+
+
+def tiny_model_dir(spec: TinySpec | None = None) -> Path:
+    spec = spec or TinySpec()
+    return models_dir() / f"{TINY_NAME}-{spec.key()}"
+
+
+def ensure_tiny_model(spec: TinySpec | None = None, log=print) -> Path:
+    """Return the tiny model's folder, building it first if it is not cached.
+
+    Concurrent callers (the app and a training subprocess) wait on a file lock
+    instead of building twice; the build goes to a temporary folder that is
+    renamed into place only when complete.
+    """
+    from filelock import FileLock
+
+    spec = spec or TinySpec()
+    target = tiny_model_dir(spec)
+    if (target / "config.json").exists():
+        return target
+    with FileLock(str(target) + ".lock"):
+        if (target / "config.json").exists():
+            return target
+        tmp = target.with_name(target.name + ".building")
+        shutil.rmtree(tmp, ignore_errors=True)
+        build_tiny_model(tmp, spec, log=log)
+        os.replace(tmp, target)
+    return target
+
+
+def _train_tokenizer(texts: list[str], spec: TinySpec):
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=spec.vocab_size - len(MARKUP_TOKENS),
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        min_frequency=2,
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer)
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in MARKUP_TOKENS])
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", clean_up_tokenization_spaces=False
+    )
+    tokenizer.chat_template = TEMPLATE_PATH.read_text(encoding="utf-8")
+    return tokenizer
+
+
+def _tokenizer_texts(conversations: list[list[dict]]) -> list[str]:
+    """Chat text plus tool-call JSON: a real tokenizer is trained on web text that has both."""
+    from toolft.data.sample import generate_sample
+
+    texts = [json.dumps(c, ensure_ascii=False) for c in conversations]
+    texts += [m["content"] for c in conversations for m in c]
+    texts += [json.dumps(row, ensure_ascii=False) for row in generate_sample(400, seed=12345)]
+    return texts
+
+
+def build_tiny_model(out: Path, spec: TinySpec, log=print) -> None:
+    """Train tokenizer and model from scratch and save both to ``out``."""
+    import torch
+    from transformers import GenerationConfig, Qwen3Config, Qwen3ForCausalLM
+
+    from toolft.tiny_corpus import chat_corpus
+
+    start = time.time()
+    torch.manual_seed(spec.seed)
+    conversations = chat_corpus(spec.corpus_size, seed=spec.seed)
+    tokenizer = _train_tokenizer(_tokenizer_texts(conversations), spec)
+    log(f"[tiny] tokenizer: {len(tokenizer)} tokens ({time.time() - start:.0f}s)")
+
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=spec.hidden_size,
+        intermediate_size=spec.intermediate_size,
+        num_hidden_layers=spec.num_hidden_layers,
+        num_attention_heads=spec.num_attention_heads,
+        num_key_value_heads=spec.num_key_value_heads,
+        head_dim=spec.head_dim,
+        max_position_embeddings=spec.max_position_embeddings,
+        tie_word_embeddings=True,
+        rope_theta=10000.0,
+        bos_token_id=None,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model = Qwen3ForCausalLM(config)
+    encoded = [tokenizer.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"] for c in conversations]
+    _pretrain(model, encoded, tokenizer.pad_token_id, spec, log)
+
+    out.mkdir(parents=True, exist_ok=True)
+    model.generation_config = GenerationConfig(
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=False
+    )
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "toolft_tiny.json").write_text(json.dumps({"spec": asdict(spec), "build_seconds": round(time.time() - start, 1)}))
+    log(f"[tiny] built {TINY_NAME} ({model.num_parameters():,} parameters) in {time.time() - start:.0f}s -> {out}")
+
+
+def _pretrain(model, encoded: list[list[int]], pad_id: int, spec: TinySpec, log) -> None:
+    """Plain full-parameter language-model training with AdamW and a cosine schedule."""
+    import random
+
+    import torch
+
+    rng = random.Random(spec.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=spec.learning_rate, weight_decay=0.01, betas=(0.9, 0.98))
+    warmup = max(1, spec.steps // 20)
+
+    def lr_at(step: int) -> float:
+        if step < warmup:
+            return spec.learning_rate * (step + 1) / warmup
+        progress = (step - warmup) / max(1, spec.steps - warmup)
+        return spec.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    model.train()
+    order: list[int] = []
+    for step in range(spec.steps):
+        if len(order) < spec.batch_size:
+            order += rng.sample(range(len(encoded)), len(encoded))
+        batch = [encoded[i] for i in order[: spec.batch_size]]
+        del order[: spec.batch_size]
+        width = max(len(ids) for ids in batch)
+        input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = torch.tensor(ids)
+            mask[row, : len(ids)] = 1
+        labels = input_ids.masked_fill(mask == 0, -100)
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step)
+        loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if step % 100 == 0 or step == spec.steps - 1:
+            log(f"[tiny] pretrain step {step + 1}/{spec.steps} loss {loss.item():.3f}")
+    model.eval()

@@ -1,0 +1,168 @@
+"""Tool-free chat conversations that teach the tiny base model to be a small chatbot.
+
+The tiny base must behave like a small chat model that has never seen tools, so
+that LoRA fine-tuning visibly teaches tool calling. Its pre-training corpus
+therefore has *no* tool schemas and no ``<tool_call>`` blocks, but it does teach
+the skills tool calling builds on:
+
+* the chat layout itself (system / user / assistant turns, stopping at ``<|im_end|>``);
+* copying text from the prompt ("Repeat exactly: ...") so induction heads form;
+* writing small JSON objects from key/value requests;
+* answering "how do I list files?" in *prose* (what a base model does before it
+  learns to call tools).
+
+Everything is generated from templates with ``random.Random(seed)``: deterministic,
+offline, no downloads.
+
+>>> convs = chat_corpus(3, seed=0); [m["role"] for m in convs[0]][-1]
+'assistant'
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+NAMES = ["Alice", "Bob", "Carla", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Ivan", "Jun",
+         "Kofi", "Lena", "Marco", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq"]
+CAPITALS = {"France": "Paris", "Japan": "Tokyo", "Kenya": "Nairobi", "Peru": "Lima", "Italy": "Rome",
+            "Canada": "Ottawa", "Egypt": "Cairo", "Spain": "Madrid", "Norway": "Oslo", "India": "New Delhi",
+            "Brazil": "Brasilia", "Germany": "Berlin", "Chile": "Santiago", "Ghana": "Accra",
+            "Poland": "Warsaw", "Vietnam": "Hanoi", "Portugal": "Lisbon", "Greece": "Athens"}
+WORDS = ["apple", "river", "stone", "cloud", "lamp", "garden", "rocket", "violin", "forest", "pixel",
+         "silver", "harbor", "candle", "meadow", "engine", "falcon", "copper", "island", "velvet", "tunnel",
+         "report", "budget", "server", "notes", "config", "backup", "photos", "draft", "invoice", "logs"]
+CITIES = ["London", "Paris", "Tokyo", "Berlin", "Madrid", "Oslo", "Cairo", "Lima", "Sydney", "Toronto",
+          "Seoul", "Dublin", "Prague", "Vienna", "Nairobi", "Austin", "Denver", "Boston", "Mumbai", "Rome"]
+EXTS = ["py", "txt", "md", "json", "csv", "yaml", "log", "js"]
+DIRS = ["src", "docs", "data", "notes", "tests", "config", "scripts", "reports"]
+SYSTEMS = ["You are a helpful assistant.", "You are a friendly chatbot.",
+           "You are a concise assistant. Answer briefly.", "You are a helpful, honest assistant."]
+HOWTO = [
+    ("list the files in a folder", "On Linux or macOS you can run ls in a terminal; on Windows, dir does the same."),
+    ("check the status of a git repository", "Open a terminal in the repository and run git status. It shows changed and staged files."),
+    ("read a text file", "You can open it in any text editor, or print it in a terminal with cat followed by the file name."),
+    ("search the web", "Open a browser, go to a search engine and type a few keywords that describe what you want."),
+    ("check the weather", "A weather website or a phone app will show the forecast for your city."),
+    ("send an email", "Open your mail program, write the address, a subject and your message, then press send."),
+    ("make a calendar event", "In your calendar app, pick the day, choose a time and give the event a title."),
+    ("commit my changes in git", "Stage the files with git add, then run git commit with a short message."),
+    ("call a web API", "You send an HTTP request to its URL, for example with curl, and read the JSON it returns."),
+    ("convert dollars to euros", "Multiply the amount by the current exchange rate, which a bank or news site lists."),
+    ("write to a file", "Open the file in an editor, type the text and save it."),
+    ("run a shell command", "Open a terminal, type the command and press Enter."),
+]
+CONCEPTS = [
+    ("a variable", "A variable is a name that holds a value, so a program can use it later."),
+    ("an API", "An API is a set of rules that lets one program ask another program for data or actions."),
+    ("JSON", "JSON is a text format for data, made of objects with keys and values, and lists."),
+    ("a function", "A function is a named piece of code that takes inputs and returns a result."),
+    ("the cloud", "The cloud means computers in data centers that you use over the internet."),
+    ("a database", "A database stores data in an organized way so it can be searched and updated."),
+    ("photosynthesis", "Photosynthesis is how plants use sunlight, water and carbon dioxide to make sugar."),
+    ("gravity", "Gravity is the force that pulls objects with mass toward each other."),
+    ("a byte", "A byte is eight bits, enough to store one small number or one letter."),
+    ("recursion", "Recursion is when a function solves a problem by calling itself on a smaller part of it."),
+]
+
+
+def _conv_greeting(r: random.Random) -> list[dict]:
+    name = r.choice(NAMES)
+    user = r.choice([f"Hi, I am {name}.", f"Hello! My name is {name}.", f"Hey there, {name} here.",
+                     "Good morning!", "Hi, how are you?"])
+    answer = r.choice(["Hello! How can I help you today?", "Hi! Nice to meet you. What can I do for you?",
+                       "Hello! I am doing well, thank you. How can I help?"])
+    if name in user:
+        answer = answer.replace("Hello!", f"Hello {name}!").replace("Hi!", f"Hi {name}!")
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+
+
+def _conv_capital(r: random.Random) -> list[dict]:
+    country, capital = r.choice(list(CAPITALS.items()))
+    user = r.choice([f"What is the capital of {country}?", f"Which city is the capital of {country}?",
+                     f"Tell me the capital of {country}.", f"capital of {country}?"])
+    return [{"role": "user", "content": user},
+            {"role": "assistant", "content": f"The capital of {country} is {capital}."}]
+
+
+def _conv_math(r: random.Random) -> list[dict]:
+    a, b = r.randint(2, 99), r.randint(2, 99)
+    op, word, value = r.choice([("+", "plus", a + b), ("-", "minus", a - b), ("*", "times", a * b)])
+    user = r.choice([f"What is {a} {word} {b}?", f"Compute {a} {op} {b}.", f"How much is {a} {op} {b}?"])
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": f"{a} {word} {b} is {value}."}]
+
+
+def _random_text(r: random.Random) -> str:
+    kind = r.randrange(4)
+    if kind == 0:
+        return " ".join(r.choice(WORDS) for _ in range(r.randint(2, 6)))
+    if kind == 1:
+        return f"{r.choice(DIRS)}/{r.choice(WORDS)}.{r.choice(EXTS)}"
+    if kind == 2:
+        return f"{r.choice(NAMES).lower()}{r.randint(1, 99)}@example.{r.choice(['com', 'org', 'net'])}"
+    return f"{r.choice(WORDS)}-{r.randint(100, 9999)}"
+
+
+def _conv_copy(r: random.Random) -> list[dict]:
+    text = _random_text(r)
+    user = r.choice([f"Repeat exactly: {text}", f"Say this back to me: {text}", f"Echo: {text}",
+                     f"Please copy this text: {text}"])
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": text}]
+
+
+def _json_pairs(r: random.Random) -> dict:
+    pool = {"name": lambda: r.choice(NAMES), "age": lambda: r.randint(3, 90), "city": lambda: r.choice(CITIES),
+            "path": lambda: f"{r.choice(DIRS)}/{r.choice(WORDS)}.{r.choice(EXTS)}", "count": lambda: r.randint(1, 50),
+            "title": lambda: f"{r.choice(WORDS)} {r.choice(WORDS)}", "active": lambda: r.choice([True, False]),
+            "query": lambda: f"{r.choice(WORDS)} {r.choice(WORDS)}", "unit": lambda: r.choice(["celsius", "fahrenheit"])}
+    keys = r.sample(sorted(pool), r.randint(1, 3))
+    return {k: pool[k]() for k in keys}
+
+
+def _conv_json(r: random.Random) -> list[dict]:
+    obj = _json_pairs(r)
+    spec = ", ".join(f"{k} {json.dumps(v) if not isinstance(v, str) else v}" for k, v in obj.items())
+    user = r.choice([f"Write a JSON object with {spec}.", f"Give me JSON with {spec}.",
+                     f"Format as JSON: {spec}", f"Make a JSON object: {spec}"])
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": json.dumps(obj)}]
+
+
+def _conv_howto(r: random.Random) -> list[dict]:
+    task, answer = r.choice(HOWTO)
+    user = r.choice([f"How do I {task}?", f"How can I {task}?", f"What is the best way to {task}?",
+                     f"Can you tell me how to {task}?"])
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+
+
+def _conv_concept(r: random.Random) -> list[dict]:
+    thing, answer = r.choice(CONCEPTS)
+    user = r.choice([f"What is {thing}?", f"Explain {thing} in one sentence.", f"Can you explain {thing}?"])
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+
+
+def _conv_list(r: random.Random) -> list[dict]:
+    items = r.sample(WORDS, r.randint(2, 4))
+    user = r.choice([f"Sort these words: {', '.join(items)}", f"Put in alphabetical order: {', '.join(items)}"])
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": ", ".join(sorted(items))}]
+
+
+GENERATORS = [_conv_greeting, _conv_capital, _conv_math, _conv_copy, _conv_copy, _conv_json, _conv_json,
+              _conv_howto, _conv_concept, _conv_list]
+
+
+def chat_corpus(n: int, seed: int = 0) -> list[list[dict]]:
+    """Return ``n`` tool-free conversations (lists of chat messages).
+
+    About a third carry a system prompt and a fifth have a second exchange, so the
+    model sees multi-turn layouts too.
+    """
+    r = random.Random(seed)
+    out = []
+    for _ in range(n):
+        messages = list(r.choice(GENERATORS)(r))
+        if r.random() < 0.2:
+            messages += r.choice(GENERATORS)(r)
+        if r.random() < 0.35:
+            messages.insert(0, {"role": "system", "content": r.choice(SYSTEMS)})
+        out.append(messages)
+    return out

@@ -1,0 +1,258 @@
+"""The training entry point: read a recipe, write a run folder.
+
+``python -m toolft train RECIPE --run-dir DIR`` runs this module in its own process
+(the app starts it as a subprocess, and the same command works under
+``accelerate launch``). It goes through fixed phases:
+
+1. **setup**: load and check the recipe, load and split the data, load the model;
+2. **train**: TRL's ``SFTTrainer`` with a PEFT LoRA config, assistant-only loss and
+   the model's own chat template rendering the ``tools`` column;
+3. **save**: the adapter and tokenizer into ``DIR/adapter``;
+4. **cleanup**: the final state into ``status.json``.
+
+Progress goes to the run folder (see ``toolft.runfolder``), never only to stdout.
+SIGTERM (the app's Cancel button) stops training at the next step and marks the
+run ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import signal
+import time
+import traceback
+from pathlib import Path
+
+from toolft.recipe import Recipe, load_recipe, save_recipe
+from toolft.runfolder import RunFolder
+
+log = logging.getLogger("toolft.train")
+
+
+# --------------------------------------------------------------------------- data
+def load_training_rows(recipe: Recipe) -> tuple[list[dict], list[dict], list[str]]:
+    """Return ``(train_rows, eval_rows, warnings)`` for a recipe's data settings.
+
+    Invalid rows are skipped with a warning naming their line; a file with no
+    valid row at all raises ValueError.
+    """
+    from toolft.data.records import load_records, split_records
+
+    data = recipe.data
+    warnings: list[str] = []
+    if data.train_file == "sample":
+        from toolft.data.sample import generate_sample
+
+        rows = generate_sample(data.sample_rows, seed=data.split_seed)
+    else:
+        result = load_records(data.train_file)
+        for err in result.errors[:20]:
+            warnings.append(f"line {err.line}: {err.field + ': ' if err.field else ''}{err.message} (row skipped)")
+        if len(result.errors) > 20:
+            warnings.append(f"... and {len(result.errors) - 20} more invalid rows skipped")
+        rows = result.records
+        if not rows:
+            raise ValueError(f"{data.train_file}: no valid rows to train on ({len(result.errors)} invalid)")
+    train_rows, eval_rows = split_records(rows, data.eval_fraction, data.split_seed)
+    return train_rows, eval_rows, warnings
+
+
+def to_trl_row(record: dict) -> dict:
+    """One canonical record → a row TRL can put in an Arrow table.
+
+    Tool-call ``arguments`` and the ``tools`` list become JSON strings: rows whose
+    arguments differ in shape would otherwise be merged into one Arrow struct with
+    null-filled keys. TRL decodes a string ``tools`` column, and Qwen-style
+    templates print string arguments verbatim.
+    """
+    messages = []
+    for message in record["messages"]:
+        message = dict(message)
+        if message.get("tool_calls"):
+            message["tool_calls"] = [
+                {"type": "function", "function": {
+                    "name": call["function"]["name"],
+                    "arguments": json.dumps(call["function"]["arguments"], ensure_ascii=False),
+                }}
+                for call in message["tool_calls"]
+            ]
+        messages.append(message)
+    return {"messages": messages, "tools": json.dumps(record.get("tools") or [], ensure_ascii=False)}
+
+
+def to_dataset(records: list[dict]):
+    from datasets import Dataset
+
+    return Dataset.from_list([to_trl_row(r) for r in records])
+
+
+# --------------------------------------------------------------------------- trainer config
+def sft_config(recipe: Recipe, output_dir: Path, has_eval: bool):
+    """Map the recipe onto TRL's ``SFTConfig`` (the only place that knows TRL's names)."""
+    import torch
+    from trl import SFTConfig
+
+    from toolft.modeling import pick_dtype
+
+    t = recipe.training
+    on_gpu = torch.cuda.is_available()
+    dtype = pick_dtype(recipe.model.dtype)
+    return SFTConfig(
+        output_dir=str(output_dir),
+        learning_rate=t.learning_rate,
+        per_device_train_batch_size=t.per_device_train_batch_size,
+        per_device_eval_batch_size=t.per_device_train_batch_size,
+        gradient_accumulation_steps=t.gradient_accumulation_steps,
+        num_train_epochs=t.num_train_epochs,
+        max_steps=t.max_steps,
+        warmup_steps=t.warmup_ratio,  # transformers 5: a float below 1 is a share of the total steps
+        lr_scheduler_type=t.lr_scheduler_type,
+        weight_decay=t.weight_decay,
+        max_grad_norm=t.max_grad_norm,
+        max_length=t.max_length,
+        gradient_checkpointing=t.gradient_checkpointing,
+        assistant_only_loss=t.assistant_only_loss,
+        packing=False,  # packing and padding-free need FlashAttention, which a T4 lacks
+        logging_steps=t.logging_steps,
+        eval_strategy=("steps" if t.eval_steps else "epoch") if has_eval else "no",
+        eval_steps=t.eval_steps or None,
+        save_strategy="no",
+        report_to="none",
+        seed=t.seed,
+        use_cpu=not on_gpu,
+        bf16=on_gpu and dtype == torch.bfloat16,
+        fp16=on_gpu and dtype == torch.float16,  # base in fp16, LoRA weights kept in fp32 by PEFT
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
+
+
+def lora_config(recipe: Recipe):
+    from peft import LoraConfig
+
+    targets = recipe.lora.target_modules.strip()
+    return LoraConfig(
+        r=recipe.lora.r,
+        lora_alpha=recipe.lora.alpha,
+        lora_dropout=recipe.lora.dropout,
+        target_modules=targets if targets == "all-linear" else [m.strip() for m in targets.split(",") if m.strip()],
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def _progress_callback(run: RunFolder, cancel_requested):
+    from transformers import TrainerCallback
+
+    class RunFolderCallback(TrainerCallback):
+        """Mirror the trainer's logs into metrics.jsonl and its progress into status.json."""
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            run.write_status(state="running", step=0, total_steps=state.max_steps)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = dict(logs or {})
+            event = "eval" if "eval_loss" in logs else ("end" if "train_runtime" in logs else "train")
+            record = {"event": event, "step": state.global_step, "epoch": round(state.epoch or 0.0, 4),
+                      "time": time.time()}
+            record.update({k: v for k, v in logs.items() if isinstance(v, (int, float)) and math.isfinite(v)})
+            run.append_metrics(record)
+            log.info("step %s/%s %s", state.global_step, state.max_steps,
+                     " ".join(f"{k}={v:.4g}" for k, v in logs.items() if isinstance(v, float)))
+
+        def on_step_end(self, args, state, control, **kwargs):
+            run.write_status(step=state.global_step, total_steps=state.max_steps, epoch=state.epoch)
+            if cancel_requested():
+                control.should_training_stop = True
+
+    return RunFolderCallback()
+
+
+# --------------------------------------------------------------------------- the run
+def run_training(recipe_path: str | Path, run_dir: str | Path) -> int:
+    """Train according to ``recipe_path`` into ``run_dir``; return a process exit code.
+
+    Never raises: failures are written to ``status.json`` (``state: failed`` and
+    ``error``) and the traceback to ``train.log``.
+    """
+    run = RunFolder(Path(run_dir))
+    run.path.mkdir(parents=True, exist_ok=True)
+    _log_to(run.log_path)
+    cancelled = {"flag": False}
+
+    def on_sigterm(signum, frame):
+        cancelled["flag"] = True
+        log.warning("cancel requested: stopping after the current step")
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    run.write_status(state="running", started_at=time.time(), step=0, total_steps=None, error=None)
+    try:
+        # setup
+        recipe = load_recipe(recipe_path)
+        if Path(recipe_path).resolve() != run.recipe_path.resolve():
+            save_recipe(recipe, run.recipe_path)
+        trainer = _setup_trainer(recipe, run, lambda: cancelled["flag"])
+        # train
+        trainer.train()
+        if cancelled["flag"]:
+            run.write_status(state="cancelled", finished_at=time.time())
+            log.info("run cancelled")
+            return 1
+        # save
+        trainer.save_model(str(run.adapter_path))
+        trainer.processing_class.save_pretrained(str(run.adapter_path))
+        run.write_status(state="completed", finished_at=time.time())
+        log.info("training completed; adapter saved to %s", run.adapter_path)
+        return 0
+    except Exception as exc:  # noqa: BLE001 - every failure must end up in status.json
+        log.error("training failed:\n%s", traceback.format_exc())
+        state = "cancelled" if cancelled["flag"] else "failed"
+        run.write_status(state=state, error=f"{type(exc).__name__}: {exc}", finished_at=time.time())
+        return 1
+    finally:
+        # cleanup
+        logging.getLogger().handlers.clear()
+
+
+def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
+    from trl import SFTTrainer
+
+    from toolft.data.sample import write_jsonl
+    from toolft.modeling import load_base_model, load_tokenizer
+
+    train_rows, eval_rows, warnings = load_training_rows(recipe)
+    for warning in warnings:
+        log.warning(warning)
+    write_jsonl(train_rows, run.data_dir / "train.jsonl")
+    write_jsonl(eval_rows, run.data_dir / "eval.jsonl")
+    log.info("data: %d training rows, %d held out", len(train_rows), len(eval_rows))
+
+    tokenizer = load_tokenizer(recipe.model.name_or_path)
+    model = load_base_model(recipe.model.name_or_path, recipe.model.dtype)
+    log.info("model: %s (%s parameters)", recipe.model.name_or_path, f"{model.num_parameters():,}")
+    return SFTTrainer(
+        model=model,
+        args=sft_config(recipe, run.path / "checkpoints", has_eval=bool(eval_rows)),
+        train_dataset=to_dataset(train_rows),
+        eval_dataset=to_dataset(eval_rows) if eval_rows else None,
+        processing_class=tokenizer,
+        peft_config=lora_config(recipe),
+        callbacks=[_progress_callback(run, cancel_requested)],
+    )
+
+
+def _log_to(path: Path) -> None:
+    """Send toolft's and the libraries' log records to train.log and stderr."""
+    import sys
+
+    root = logging.getLogger()
+    root.handlers.clear()
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    for handler in (logging.FileHandler(path, encoding="utf-8"), logging.StreamHandler(sys.stderr)):
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for noisy in ("httpx", "urllib3", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
