@@ -83,7 +83,8 @@ def score(results: list[dict]) -> dict:
     * ``name_accuracy`` / ``exact_match``: same rows; called names equal the reference's /
       names and arguments equal.
     * ``label_accuracy``: per reference label, the share answered with that label.
-    * ``false_call_rate``: of the rows whose reference is *not* a call, the share answered with a call.
+    * ``false_call_rate``: of the rows whose reference is *not* a call (``n_other``), the share
+      answered with a call.
     """
     tool_rows = [r for r in results if label_of_message(r["reference"]) == "tool_call"]
     other_rows = [r for r in results if label_of_message(r["reference"]) != "tool_call"]
@@ -104,13 +105,17 @@ def score(results: list[dict]) -> dict:
             c["function"]["name"] for c in r["reference"]["tool_calls"])),
         "exact_match": share(tool_rows, lambda r: _same_calls(r["parsed"], r["reference"])),
         "false_call_rate": share(other_rows, lambda r: r["parsed"].label == "tool_call"),
+        "n_other": len(other_rows),
         "label_accuracy": by_label,
     }
 
 
 def evaluate_run(run_dir: str | Path, data_path: str | Path | None = None, limit: int | None = None,
-                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, progress=None) -> dict:
+                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, progress=None, loaded=None) -> dict:
     """Score base and fine-tuned on held-out rows (default: the run's own ``data/eval.jsonl``).
+
+    ``loaded`` may pass an already loaded ``(model, tokenizer)`` of this run (the
+    playground's cache) so the weights are not loaded twice.
 
     Returns ``{"base": scorecard, "finetuned": scorecard, "rows": [...per-row answers...]}``.
     """
@@ -119,9 +124,9 @@ def evaluate_run(run_dir: str | Path, data_path: str | Path | None = None, limit
 
     run_dir = Path(run_dir)
     data_path = Path(data_path) if data_path else run_dir / "data" / "eval.jsonl"
-    loaded = load_records(data_path)
-    records = loaded.records[:limit] if limit else loaded.records
-    model, tokenizer = load_finetuned(run_dir)
+    data = load_records(data_path)
+    records = data.records[:limit] if limit else data.records
+    model, tokenizer = loaded or load_finetuned(run_dir)
     per_side: dict[str, list[dict]] = {"base": [], "finetuned": []}
     rows = []
     for i, record in enumerate(records):
@@ -129,9 +134,9 @@ def evaluate_run(run_dir: str | Path, data_path: str | Path | None = None, limit
         answers = compare(model, tokenizer, prompt, record.get("tools"), max_new_tokens)
         for side, answer in answers.items():
             per_side[side].append({"reference": reference, "tools": record.get("tools") or [], "parsed": answer["parsed"]})
-        rows.append({"line": loaded.lines[i], "expected": label_of_message(reference),
+        rows.append({"line": data.lines[i], "expected": label_of_message(reference),
                      **{side: {"label": a["parsed"].label, "text": a["text"]} for side, a in answers.items()}})
         if progress:
             progress(i + 1, len(records))
     return {"base": score(per_side["base"]), "finetuned": score(per_side["finetuned"]), "rows": rows,
-            "data": str(data_path), "invalid_rows": len(loaded.errors)}
+            "data": str(data_path), "invalid_rows": len(data.errors)}

@@ -41,7 +41,7 @@ def training_command(recipe_path: Path, run_dir: Path) -> list[str]:
 
 def new_run_dir(name: str = "run") -> Path:
     """A fresh, unique run folder name: ``<utc time>-<slug>``."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:40] or "run"
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "run"  # no dots or slashes: no traversal
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     path = runs_dir() / f"{stamp}-{slug}"
     n = 1

@@ -9,7 +9,10 @@ the skills tool calling builds on:
 * copying text from the prompt ("Repeat exactly: ...") so induction heads form;
 * writing small JSON objects from key/value requests;
 * answering "how do I list files?" in *prose* (what a base model does before it
-  learns to call tools).
+  learns to call tools);
+* reading and writing JSON Schema function descriptions, as any base model has seen
+  in code and API docs. The functions are made up from word pools, and there is
+  never a tools system prompt, a ``<tool_call>`` block or a tool result.
 
 Everything is generated from templates with ``random.Random(seed)``: deterministic,
 offline, no downloads.
@@ -146,7 +149,81 @@ def _conv_list(r: random.Random) -> list[dict]:
     return [{"role": "user", "content": user}, {"role": "assistant", "content": ", ".join(sorted(items))}]
 
 
-GENERATORS = [_conv_greeting, _conv_capital, _conv_math, _conv_copy, _conv_copy, _conv_json, _conv_json,
+VERBS = ["get", "create", "delete", "update", "list", "find", "send", "read", "fetch", "check", "set", "start"]
+NOUNS = ["user", "order", "ticket", "invoice", "photo", "report", "note", "task", "song", "recipe", "flight",
+         "device", "booking", "comment", "folder", "alarm", "playlist", "contact", "reminder", "account"]
+PARAMS = [("id", "integer", "The item id."), ("name", "string", "A short name."), ("city", "string", "A city name."),
+          ("query", "string", "Words to search for."), ("limit", "integer", "How many results at most."),
+          ("path", "string", "A file path."), ("email", "string", "An email address."),
+          ("date", "string", "A date as YYYY-MM-DD."), ("verbose", "boolean", "Give more detail."),
+          ("tags", "array", "Labels to attach."), ("url", "string", "A web address."),
+          ("message", "string", "The text to send."), ("amount", "number", "An amount of money.")]
+
+
+def _function_schema(r: random.Random) -> dict:
+    verb, noun = r.choice(VERBS), r.choice(NOUNS)
+    params = r.sample(PARAMS, r.randint(1, 3))
+    props = {}
+    for name, kind, desc in params:
+        props[name] = {"type": kind, "description": desc}
+        if kind == "array":
+            props[name]["items"] = {"type": "string"}
+    required = [p[0] for p in params[: r.randint(1, len(params))]]
+    return {"type": "function", "function": {
+        "name": f"{verb}_{noun}", "description": r.choice([f"{verb.capitalize()} a {noun}.",
+                                                           f"{verb.capitalize()} a {noun} and return its details.",
+                                                           f"{verb.capitalize()} the {noun} with the given values."]),
+        "parameters": {"type": "object", "properties": props, "required": required}}}
+
+
+def _conv_schema_write(r: random.Random) -> list[dict]:
+    schema = _function_schema(r)
+    fn = schema["function"]
+    params = ", ".join(fn["parameters"]["properties"])
+    user = r.choice([f"Write a JSON schema for a function {fn['name']} with parameters {params}.",
+                     f"Describe the function {fn['name']}({params}) as JSON.",
+                     f"Give me the JSON definition of {fn['name']} taking {params}."])
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": json.dumps(schema)}]
+
+
+def _conv_schema_read(r: random.Random) -> list[dict]:
+    schema = _function_schema(r)
+    fn = schema["function"]
+    question, answer = r.choice([
+        ("What is the name of this function?", fn["name"]),
+        ("Which parameters are required?", ", ".join(fn["parameters"]["required"])),
+        ("What does this function do?", fn["description"]),
+        ("List its parameters.", ", ".join(fn["parameters"]["properties"])),
+    ])
+    return [{"role": "user", "content": f"{json.dumps(schema)}\n{question}"}, {"role": "assistant", "content": answer}]
+
+
+def _conv_call_json(r: random.Random) -> list[dict]:
+    """'Write the call f(x=1) as JSON': the shape of a call, as seen in API docs and code."""
+    fn = _function_schema(r)["function"]
+    pool = {"id": lambda: r.randint(1, 999), "name": lambda: r.choice(NAMES), "city": lambda: r.choice(CITIES),
+            "query": lambda: f"{r.choice(WORDS)} {r.choice(WORDS)}", "limit": lambda: r.randint(1, 20),
+            "path": lambda: f"{r.choice(DIRS)}/{r.choice(WORDS)}.{r.choice(EXTS)}",
+            "email": lambda: f"{r.choice(NAMES).lower()}@example.com", "date": lambda: f"2026-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}",
+            "verbose": lambda: r.choice([True, False]), "tags": lambda: r.sample(WORDS, 2),
+            "url": lambda: f"https://{r.choice(WORDS)}.example.com/{r.choice(WORDS)}",
+            "message": lambda: f"{r.choice(WORDS)} {r.choice(WORDS)}", "amount": lambda: round(r.uniform(1, 500), 2)}
+    args = {k: pool[k]() for k in fn["parameters"]["properties"]}
+    call = ", ".join(f"{k}={json.dumps(v)}" for k, v in args.items())
+    user = r.choice([f"Write the call {fn['name']}({call}) as JSON.", f"Convert {fn['name']}({call}) to a JSON object.",
+                     f"As JSON with name and arguments: {fn['name']}({call})"])
+    return [{"role": "user", "content": user},
+            {"role": "assistant", "content": json.dumps({"name": fn["name"], "arguments": args})}]
+
+
+def _conv_json_read(r: random.Random) -> list[dict]:
+    obj = _json_pairs(r)
+    key = r.choice(sorted(obj))
+    user = r.choice([f"In {json.dumps(obj)}, what is the {key}?", f"{json.dumps(obj)}\nWhat is the value of {key}?"])
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": json.dumps(obj[key]).strip('"')}]
+
+
+GENERATORS = [_conv_schema_write, _conv_schema_read, _conv_json_read, _conv_call_json, _conv_greeting, _conv_capital, _conv_math, _conv_copy, _conv_copy, _conv_json, _conv_json,
               _conv_howto, _conv_concept, _conv_list]
 
 
@@ -166,3 +243,31 @@ def chat_corpus(n: int, seed: int = 0) -> list[list[dict]]:
             messages.insert(0, {"role": "system", "content": r.choice(SYSTEMS)})
         out.append(messages)
     return out
+
+
+DOC_SEED_OFFSET = 1_000_003  # documents never reuse the seeds of the sample's train/eval rows
+
+
+def text_documents(n: int, seed: int = 0) -> list[str]:
+    """Plain-text documents with the vocabulary of tool use, but not its protocol.
+
+    A real base model has read API references, requests, JSON responses and prose
+    about them on the web. These documents give the tiny base that background: each
+    is built from one synthetic sample row as an API reference (its tool schemas),
+    the request, the JSON results and the prose answer, run together as text. There
+    is no chat template, no assistant tool-call message and no ``<tool_call>`` block,
+    so the base learns the words and JSON, never when or how to call a tool.
+    """
+    from toolft.data.sample import generate_sample
+
+    r = random.Random(seed)
+    docs = []
+    for row in generate_sample(n, seed=seed + DOC_SEED_OFFSET):
+        parts = []
+        if r.random() < 0.7:
+            parts.append("API reference:\n" + "\n".join(json.dumps(t) for t in row["tools"]))
+        for message in row["messages"]:
+            if message["role"] != "system" and message.get("content") and not message.get("tool_calls"):
+                parts.append(message["content"])
+        docs.append("\n\n".join(parts))
+    return docs

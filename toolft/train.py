@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import signal
 import time
 import traceback
@@ -150,7 +151,8 @@ def _progress_callback(run: RunFolder, cancel_requested):
         """Mirror the trainer's logs into metrics.jsonl and its progress into status.json."""
 
         def on_train_begin(self, args, state, control, **kwargs):
-            run.write_status(state="running", step=0, total_steps=state.max_steps)
+            # train_started_at excludes data and model loading, so ETAs use step time only
+            run.write_status(state="running", step=0, total_steps=state.max_steps, train_started_at=time.time())
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             logs = dict(logs or {})
@@ -243,14 +245,30 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
     )
 
 
+def _same_file(path: Path, fd: int) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
 def _log_to(path: Path) -> None:
-    """Send toolft's and the libraries' log records to train.log and stderr."""
+    """Send toolft's and the libraries' log records to train.log and stderr.
+
+    When the app runs us, stderr already *is* train.log (the runner redirects it),
+    so the file handler is skipped there to avoid every line appearing twice.
+    """
     import sys
 
     root = logging.getLogger()
     root.handlers.clear()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
-    for handler in (logging.FileHandler(path, encoding="utf-8"), logging.StreamHandler(sys.stderr)):
+    path.touch()
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if not _same_file(path, sys.stderr.fileno()):
+        handlers.append(logging.FileHandler(path, encoding="utf-8"))
+    for handler in handlers:
         handler.setFormatter(fmt)
         root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -117,7 +117,7 @@ def test_message_layout(rows):
 def test_tool_subsets(rows):
     for r in rows:
         names = [t["function"]["name"] for t in r["tools"]]
-        assert 3 <= len(names) <= 6 and len(set(names)) == len(names)
+        assert 2 <= len(names) <= 4 and len(set(names)) == len(names)
         assert all(t == TOOLS[t["function"]["name"]] for t in r["tools"])
     assert len({tuple(t["function"]["name"] for t in r["tools"]) for r in rows}) > 300
 

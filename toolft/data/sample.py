@@ -806,11 +806,15 @@ def _kind_schedule(n: int, rng: random.Random) -> list[str]:
 
 
 def _tool_subset(rng: random.Random, needed: list[str]) -> list[dict]:
-    """3-6 schemas in random order that always include the needed tools."""
+    """2-4 schemas in random order: the needed tools plus distractors.
+
+    Few enough to keep rows short (the schemas are most of a row's tokens, and so of
+    CPU training time), enough that the model must pick the right one.
+    """
     needed = list(dict.fromkeys(needed))
     others = [name for name in TOOLS if name not in needed]
     rng.shuffle(others)
-    names = needed + others[:rng.randint(max(3, len(needed)), 6) - len(needed)]
+    names = needed + others[:max(rng.randint(2, 4), len(needed) + 1) - len(needed)]
     rng.shuffle(names)
     return [copy.deepcopy(TOOLS[name]) for name in names]
 

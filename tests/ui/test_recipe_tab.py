@@ -1,0 +1,98 @@
+"""Recipe tab handlers: typed edits are validated per field, the plan follows, YAML round-trips."""
+
+from pathlib import Path
+
+import yaml
+
+from toolft.recipe import load_recipe
+from toolft.ui.recipe_tab import (
+    PATHS,
+    apply_data,
+    choose_preset,
+    default_recipe,
+    edit_recipe,
+    flat_values,
+    load_yaml,
+    nest,
+)
+
+
+def inputs_of(recipe: dict) -> dict:
+    """What the Recipe tab's inputs hold for ``recipe``, keyed by dotted path."""
+    return dict(zip(PATHS, flat_values(recipe)))
+
+
+def test_inputs_cover_every_setting_and_rebuild_the_recipe():
+    recipe = load_recipe("tiny-cpu").to_dict()
+    assert nest(inputs_of(recipe)) == recipe
+    assert {"lora.r", "training.learning_rate", "data.train_file", "model.dtype"} <= set(PATHS)
+
+
+def test_valid_edit_updates_recipe_and_plan():
+    values = inputs_of(load_recipe("tiny-cpu").to_dict())
+    values["lora.r"] = 8
+    recipe, status, plan, yaml_path = edit_recipe(values)
+    assert recipe["lora"]["r"] == 8 and "valid" in status
+    assert "### Plan" in plan and "trainable" in plan and "136 in all" in plan
+    assert yaml.safe_load(Path(yaml_path).read_text())["lora"]["r"] == 8
+
+
+def test_bad_value_names_the_field_and_blocks_plan_and_save():
+    values = inputs_of(load_recipe("tiny-cpu").to_dict())
+    values["lora.r"] = 0
+    values["training.learning_rate"] = None  # a cleared number box
+    recipe, status, plan, yaml_path = edit_recipe(values)
+    assert "`lora.r`: must be at least 1 (got 0)" in status
+    assert "`training.learning_rate`: a value is required" in status
+    assert yaml_path is None and "### Plan" not in plan
+    assert recipe["lora"]["r"] == 0  # the visitor's values are kept, so the Train tab can refuse them
+
+
+def test_unknown_model_gives_a_plan_message_not_an_error():
+    values = inputs_of(load_recipe("tiny-cpu").to_dict())
+    values["model.name_or_path"] = "no-such-org/no-such-model"
+    _, status, plan, _ = edit_recipe(values)
+    assert "valid" in status and plan.startswith("**Plan unavailable:**") and "no-such-model" in plan
+
+
+def test_yaml_save_then_load_round_trips(tmp_path):
+    values = inputs_of(load_recipe("tiny-cpu").to_dict())
+    values.update({"name": "my-run", "lora.alpha": 64, "training.learning_rate": 0.001,
+                   "training.gradient_checkpointing": True, "lora.dropout": 0.1})
+    saved, _, _, yaml_path = edit_recipe(values)
+    download = tmp_path / "my-run.yaml"
+    download.write_bytes(Path(yaml_path).read_bytes())
+
+    loaded, status, plan, _ = load_yaml(str(download))
+    assert loaded == saved and "Loaded **my-run.yaml**" in status and "### Plan" in plan
+    assert download.read_bytes() == Path(yaml_path).read_bytes()  # the upload itself is untouched
+
+
+def test_bad_yaml_gives_a_clear_message_and_keeps_inputs(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("lora:\n  r: [unclosed\n", encoding="utf-8")
+    recipe, status, _, _ = load_yaml(str(broken))
+    assert recipe is None and "Cannot load broken.yaml" in status and "not valid YAML" in status
+    assert "inputs are unchanged" in status and str(tmp_path) not in status
+
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("lora:\n  alpah: 8\ntraining:\n  learning_rate: -1\n", encoding="utf-8")
+    recipe, status, _, _ = load_yaml(str(typo))
+    assert recipe is None and "`lora.alpah`: unknown key (did you mean 'alpha'?)" in status
+    assert "`training.learning_rate`: must be greater than 0.0" in status
+
+
+def test_preset_keeps_the_chosen_dataset():
+    choice = {"train_file": "sample", "sample_rows": 200}
+    recipe, status, plan, _ = choose_preset("qwen3-1.7b-t4", choice)
+    assert recipe["model"]["name_or_path"] == "Qwen/Qwen3-1.7B" and recipe["data"]["sample_rows"] == 200
+    assert "180 training rows" in plan
+
+
+def test_data_choice_goes_into_the_recipe(tmp_path):
+    data_file = tmp_path / "train.jsonl"
+    data_file.write_text('{"messages": [{"role": "user", "content": "Hi"}, '
+                         '{"role": "assistant", "content": "Hello"}]}\n', encoding="utf-8")
+    recipe, status, plan, _ = apply_data(default_recipe(), {"train_file": str(data_file), "sample_rows": None})
+    assert recipe["data"]["train_file"] == str(data_file) and "valid" in status
+    assert "1 training rows" in plan

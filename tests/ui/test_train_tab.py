@@ -1,0 +1,84 @@
+"""Train tab handlers on hand-written run folders: status, progress, log and the loss plot; no training."""
+
+import json
+import os
+import time
+
+from toolft.home import runs_dir
+from toolft.recipe import load_recipe
+from toolft.runfolder import RunFolder
+from toolft.ui.train_tab import cancel, command_preview, launch, recipe_check, refresh
+
+
+def make_run(name: str, status: dict, metrics: list[dict] = (), log: str = "") -> RunFolder:
+    run = RunFolder(runs_dir() / name)
+    run.path.mkdir(parents=True)
+    (run.path / "status.json").write_text(json.dumps(status), encoding="utf-8")
+    (run.path / "metrics.jsonl").write_text("".join(json.dumps(m) + "\n" for m in metrics), encoding="utf-8")
+    (run.path / "train.log").write_text(log, encoding="utf-8")
+    return run
+
+
+def test_launch_refuses_an_invalid_recipe():
+    recipe = load_recipe("tiny-cpu").to_dict()
+    recipe["lora"]["r"] = 0
+    message = launch(recipe)
+    assert message.startswith("**Not launched") and "`lora.r`: must be at least 1" in message
+    assert list(runs_dir().iterdir()) == []  # nothing was started
+
+
+def test_launch_refuses_a_missing_data_file(tmp_path):
+    recipe = load_recipe("tiny-cpu").to_dict()
+    recipe["data"]["train_file"] = str(tmp_path / "gone.jsonl")
+    assert "`data.train_file`: file not found" in launch(recipe)
+    assert "`data.train_file`: file not found" in recipe_check(recipe)
+
+
+def test_launch_refuses_while_a_job_runs():
+    # a run folder whose trainer pid is alive (this test process) counts as the running job
+    make_run("20250101-000000-busy", {"state": "running", "pid": os.getpid(), "step": 3, "total_steps": 10})
+    message = launch(load_recipe("tiny-cpu").to_dict())
+    assert "Not launched" in message and "already in progress" in message
+    assert len(list(runs_dir().iterdir())) == 1
+
+
+def test_cancel_without_a_job_says_so():
+    assert cancel() == "No training run is in progress."
+
+
+def test_command_preview_shows_the_trainer_command():
+    command = command_preview(load_recipe("tiny-cpu").to_dict())
+    assert "-m toolft train" in command and "--run-dir" in command and "tiny-cpu" in command
+    assert recipe_check(load_recipe("tiny-cpu").to_dict()).startswith("Ready")
+
+
+def test_refresh_renders_status_log_and_metrics():
+    now = time.time()
+    metrics = [{"event": "train", "step": 5, "epoch": 0.1, "loss": 2.5, "learning_rate": 0.003},
+               {"event": "train", "step": 10, "epoch": 0.2, "loss": 1.8, "learning_rate": 0.0028},
+               {"event": "eval", "step": 10, "epoch": 0.2, "eval_loss": 1.9}]
+    log = "\n".join(f"log line {i}" for i in range(100))
+    make_run("20250101-000000-old", {"state": "completed", "step": 4, "total_steps": 4})
+    run = make_run("20250102-000000-tiny", {"state": "running", "pid": 999999999, "step": 10, "total_steps": 40,
+                                            "started_at": now - 100}, metrics, log)
+    (run.path / "metrics.jsonl").open("a").write('{"event": "train", "st')  # a half-written line
+
+    status, figure, log_text, key = refresh()
+
+    assert "20250102-000000-tiny" in status and "running" in status
+    assert "step **10/40** (25%)" in status and "ETA 5m 00s" in status
+    assert log_text.splitlines() == [f"log line {i}" for i in range(60, 100)]
+    traces = {trace.name: trace for trace in figure.data}
+    assert list(traces["loss"].x) == [5, 10] and list(traces["loss"].y) == [2.5, 1.8]
+    assert list(traces["eval_loss"].y) == [1.9]
+    assert traces["learning_rate"].yaxis == "y2"
+    assert key == ("20250102-000000-tiny", 3)
+
+
+def test_refresh_shows_a_failed_run_and_no_runs():
+    assert refresh()[0].startswith("No runs yet")
+    make_run("20250103-000000-bad", {"state": "failed", "error": "ValueError: no valid rows", "started_at": 1.0,
+                                     "finished_at": 61.0})
+    status, figure, _, _ = refresh()
+    assert "failed" in status and "ValueError: no valid rows" in status and "Took 1m 00s" in status
+    assert figure is None  # no step was logged: the plot keeps its placeholder

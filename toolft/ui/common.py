@@ -1,0 +1,93 @@
+"""Helpers shared by the tabs: upload copies, recipe checking, run lookup, small formatting.
+
+Everything here works on plain values and never imports gradio, so the tab
+handlers that use it stay testable without a browser.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+from toolft.home import toolft_home
+from toolft.recipe import FieldError, Recipe, RecipeError, recipe_from_dict
+from toolft.runfolder import RunFolder
+
+
+def store_upload(path: str | Path) -> Path:
+    """Copy an uploaded file to ``toolft_home()/uploads/<uuid>/<original name>`` and return the copy.
+
+    The app only ever reads and trains on the copy, so the visitor's file (and
+    Gradio's temporary one) is never modified.
+
+    >>> store_upload("/tmp/gradio/abc/train.jsonl")  # doctest: +SKIP
+    PosixPath('.toolft/uploads/3f2c.../train.jsonl')
+    """
+    source = Path(path)
+    target = toolft_home() / "uploads" / uuid.uuid4().hex / (source.name or "upload")
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(source, target)
+    return target
+
+
+def check_recipe(values: dict) -> tuple[Recipe | None, list[FieldError]]:
+    """Build and validate a recipe from nested dicts: ``(recipe or None, problems)``.
+
+    A leaf left empty in the UI (``None``) is reported as "a value is required",
+    and the other fields are still checked (against the default in its place), so
+    the visitor sees every problem at once. The recipe is None when it cannot be
+    built or a value is missing; otherwise it is returned even with problems.
+
+    >>> recipe, problems = check_recipe({"lora": {"r": 0}})
+    >>> [str(p) for p in problems]
+    ['lora.r: must be at least 1 (got 0)']
+    """
+    defaults, filled, missing = Recipe().to_dict(), {}, []
+    for key, value in (values or {}).items():
+        if isinstance(value, dict):
+            filled[key] = dict(value)
+            for sub, v in value.items():
+                if v is None:
+                    missing.append(FieldError(f"{key}.{sub}", "a value is required"))
+                    filled[key][sub] = (defaults.get(key) or {}).get(sub)
+        elif value is None:
+            missing.append(FieldError(key, "a value is required"))
+            filled[key] = defaults.get(key)
+        else:
+            filled[key] = value
+    try:
+        recipe = recipe_from_dict(filled)
+    except RecipeError as exc:
+        return None, missing + exc.errors
+    problems = missing + recipe.validate()
+    return (None if missing else recipe), problems
+
+
+def problems_markdown(problems: list[FieldError], heading: str = "Fix these settings:") -> str:
+    """One "field: message" line per problem, as markdown."""
+    return f"**{heading}**\n\n" + "\n".join(f"- `{p.field or 'recipe'}`: {p.message}" for p in problems)
+
+
+def find_run(name: str | None, need_adapter: bool = False) -> RunFolder | None:
+    """The run folder called ``name`` under the home, or None (never a path outside it)."""
+    from toolft.runs import list_runs
+
+    if not name:
+        return None
+    for run in list_runs():
+        if run.name == name and (run.has_adapter() or not need_adapter):
+            return run
+    return None
+
+
+def duration(seconds: float | None) -> str:
+    """Human-readable duration: ``duration(75) == '1m 15s'``."""
+    if seconds is None or seconds < 0:
+        return "?"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"

@@ -1,0 +1,220 @@
+"""The Recipe tab: one typed input per recipe setting, live validation and the run's plan.
+
+The inputs are generated from the recipe schema (``iter_fields``, ``field_type`` and
+each field's ``metadata``), so a new setting in ``toolft.recipe`` appears here with
+its help text and range without touching this file. Every handler works on the
+recipe as a nested dict (the visitor's ``recipe_state``) and returns
+``(recipe dict, status markdown, plan markdown, YAML path or None)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from pathlib import Path
+
+from toolft.recipe import Recipe, RecipeError, field_type, iter_fields, load_recipe, recipe_to_yaml
+from toolft.ui.common import check_recipe, problems_markdown, store_upload
+
+SECTION_TITLES = {"": "Recipe", "model": "Model", "lora": "LoRA adapter", "training": "Training", "data": "Data"}
+FIELDS = [(path, spec) for path, spec, _ in iter_fields(Recipe())]
+PATHS = [path for path, _ in FIELDS]
+
+
+def nest(values: dict) -> dict:
+    """``{"lora.r": 8, "name": "x"}`` → ``{"lora": {"r": 8}, "name": "x"}``."""
+    out: dict = {}
+    for path, value in values.items():
+        section, _, name = path.rpartition(".")
+        (out.setdefault(section, {}) if section else out)[name] = value
+    return out
+
+
+def flat_values(recipe: dict) -> list:
+    """The recipe's values in input order (``PATHS``)."""
+    values = []
+    for path in PATHS:
+        section, _, name = path.rpartition(".")
+        values.append((recipe.get(section) or {}).get(name) if section else recipe.get(name))
+    return values
+
+
+def plan_markdown(p: dict) -> str:
+    """The plan as a small markdown table."""
+    mem = p["memory_gb"]
+    epochs = f"{p['epochs']:g} epochs" if p.get("epochs") is not None else "the run"
+    return "\n".join([
+        "### Plan",
+        f"| Model | {p.get('model', '')} ({p['dtype']}) |",
+        "|---|---|",
+        f"| Parameters | {p['total_params']:,} in the base · **{p['trainable_params']:,} trainable** "
+        f"({p['trainable_percent']}%) |",
+        f"| Data | {p['train_rows']} training rows · {p['eval_rows']} held out |",
+        f"| Steps | {p['steps_per_epoch']} per epoch, **{p['total_steps']} in all** for {epochs} "
+        f"({p['warmup_steps']} warm-up) · effective batch {p['effective_batch']} |",
+        f"| Memory (estimate) | **{mem['total']} GB** = weights {mem['weights']} + adapter & optimizer "
+        f"{mem['adapter_and_optimizer']} + activations {mem['activations']} |",
+        "",
+        f"<small>{p['memory_note']}</small>",
+    ])
+
+
+def write_yaml(recipe: Recipe) -> Path:
+    """Write the recipe's YAML to a temporary file named after it (for the download button)."""
+    text = recipe_to_yaml(recipe)
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", recipe.name).strip("-") or "recipe"
+    path = Path(tempfile.gettempdir()) / "toolft-recipes" / hashlib.sha256(text.encode()).hexdigest()[:16]
+    path.mkdir(parents=True, exist_ok=True)
+    path = path / f"{slug}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def recipe_view(values: dict) -> tuple[dict, str, str, str | None]:
+    """Validate a recipe dict: ``(recipe dict, status, plan, YAML path)``; plan and YAML only when valid."""
+    from toolft.plan import plan
+
+    recipe, problems = check_recipe(values)
+    if problems:
+        return values, problems_markdown(problems), "_The plan appears once the recipe is valid._", None
+    try:
+        plan_md = plan_markdown(plan(recipe))
+    except (ValueError, OSError) as exc:
+        plan_md = f"**Plan unavailable:** {exc}"
+    return recipe.to_dict(), f"Recipe **{recipe.name}** is valid.", plan_md, str(write_yaml(recipe))
+
+
+def edit_recipe(values: dict) -> tuple[dict, str, str, str | None]:
+    """Rebuild the recipe from the inputs, keyed by dotted path (``{"lora.r": 0, ...}``)."""
+    return recipe_view(nest(values))
+
+
+def with_data(recipe: dict, data_choice: dict | None) -> dict:
+    """Copy the Data tab's choice into ``data.train_file`` (and ``data.sample_rows`` for the sample)."""
+    if not data_choice:
+        return recipe
+    data = dict(recipe.get("data") or {}, train_file=data_choice["train_file"])
+    if data_choice.get("sample_rows"):
+        data["sample_rows"] = int(data_choice["sample_rows"])
+    return {**recipe, "data": data}
+
+
+def choose_preset(name: str, data_choice: dict | None = None) -> tuple[dict, str, str, str | None]:
+    """Load a preset, keeping the dataset chosen in the Data tab."""
+    try:
+        recipe = load_recipe(name)
+    except RecipeError as exc:
+        return {}, f"**Cannot load preset {name}:** {exc}", "", None
+    return recipe_view(with_data(recipe.to_dict(), data_choice))
+
+
+def apply_data(recipe: dict, data_choice: dict | None) -> tuple[dict, str, str, str | None]:
+    """The Data tab picked a dataset: put it into the current recipe."""
+    return recipe_view(with_data(recipe or {}, data_choice))
+
+
+def load_yaml(path: str | None) -> tuple[dict | None, str, str, str | None]:
+    """Load an uploaded recipe YAML (a copy of it); ``None`` as recipe means "keep the inputs as they are"."""
+    if not path:
+        return None, "Choose a recipe .yaml file to load.", "", None
+    try:
+        copy = store_upload(path)
+    except OSError as exc:
+        return None, f"**Cannot read the upload:** {exc.strerror or exc}", "", None
+    try:
+        recipe = load_recipe(copy)
+    except RecipeError as exc:
+        lines = "\n".join(f"- `{e.field}`: {e.message}" if e.field else f"- {e.message}" for e in exc.errors)
+        message = f"**Cannot load {copy.name}** (the inputs are unchanged):\n\n{lines}"
+        return None, message.replace(str(copy), copy.name), "", None
+    view = recipe_view(recipe.to_dict())
+    return view[0], f"Loaded **{copy.name}**. " + view[1], view[2], view[3]
+
+
+def default_recipe() -> dict:
+    """The recipe a new visitor starts from: the default preset (the CPU demo without a GPU)."""
+    from toolft.recipe import default_preset_name
+
+    return load_recipe(default_preset_name()).to_dict()
+
+
+def _make_input(path: str, spec, value):
+    """One typed input for a setting: checkbox, dropdown, slider (ratios) or number; text only for text."""
+    import gradio as gr
+
+    kind, meta = field_type(path), spec.metadata
+    info = meta.get("help", "")
+    if kind is bool:
+        return gr.Checkbox(value=value, label=path, info=info)
+    if "choices" in meta:
+        return gr.Dropdown(choices=list(meta["choices"]), value=value, label=path, info=info)
+    if kind in (int, float):
+        low, high = meta.get("min"), meta.get("max")
+        if kind is float and low is not None and high is not None and high <= 1 and not meta.get("min_exclusive"):
+            return gr.Slider(low, high, value=value, step=0.01, label=path, info=info)
+        bounds = ", ".join(b for b in (f"min {low}" if low is not None else "",
+                                        f"max {high}" if high is not None else "") if b)
+        return gr.Number(value=value, label=path, info=f"{info} ({bounds})" if bounds else info,
+                         precision=0 if kind is int else None)
+    if path == "data.train_file":  # chosen in the Data tab, so only uploaded copies are ever read
+        return gr.Textbox(value=value, label=path, info=f"{info} Set it in the Data tab.", interactive=False)
+    return gr.Textbox(value=value, label=path, info=info, lines=1)
+
+
+def build_recipe_tab(recipe_state, data_state) -> None:
+    """Lay out the Recipe tab; every change rebuilds ``recipe_state`` and the plan."""
+    import gradio as gr
+
+    from toolft.recipe import default_preset_name, preset_names
+
+    initial = recipe_view(recipe_state.value)
+    with gr.Row():
+        preset = gr.Dropdown(preset_names(), value=default_preset_name(), label="Preset",
+                             info="Start from a tested recipe, then adjust.", scale=2)
+        download = gr.DownloadButton("Save recipe YAML", value=initial[3], interactive=initial[3] is not None)
+        upload = gr.UploadButton("Load recipe YAML", file_types=[".yaml", ".yml"], type="filepath")
+    status = gr.Markdown(initial[1])
+    inputs, start_values = [], dict(zip(PATHS, flat_values(recipe_state.value)))
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            sections: dict[str, list] = {}
+            for path, spec in FIELDS:
+                sections.setdefault(path.rpartition(".")[0], []).append((path, spec))
+            for section, fields in sections.items():
+                with gr.Accordion(SECTION_TITLES.get(section, section), open=True):
+                    for start in range(0, len(fields), 3):
+                        with gr.Row():
+                            for path, spec in fields[start:start + 3]:
+                                inputs.append(_make_input(path, spec, start_values[path]))
+        with gr.Column(scale=2):
+            plan_md = gr.Markdown(initial[2])
+
+    def download_update(yaml_path):
+        return gr.update(value=yaml_path, interactive=yaml_path is not None)
+
+    def on_edit(*values):
+        recipe, status_md, plan_text, yaml_path = edit_recipe(dict(zip(PATHS, values)))
+        return recipe, status_md, plan_text, download_update(yaml_path)
+
+    def refill(view):
+        recipe, status_md, plan_text, yaml_path = view
+        if recipe is None or not recipe:
+            return [gr.skip()] * (1 + len(inputs)) + [status_md, gr.skip(), gr.skip()]
+        return [recipe, *flat_values(recipe), status_md, plan_text, download_update(yaml_path)]
+
+    def on_preset(name, data):
+        return refill(choose_preset(name, data))
+
+    def on_data(recipe, data):
+        return refill(apply_data(recipe, data))
+
+    def on_load(path):
+        return refill(load_yaml(path))
+
+    full = [recipe_state, *inputs, status, plan_md, download]
+    gr.on([c.input for c in inputs], on_edit, inputs=inputs, outputs=[recipe_state, status, plan_md, download],
+          trigger_mode="always_last", show_progress="hidden")
+    preset.input(on_preset, inputs=[preset, data_state], outputs=full)
+    data_state.change(on_data, inputs=[recipe_state, data_state], outputs=full)
+    upload.upload(on_load, inputs=[upload], outputs=full)

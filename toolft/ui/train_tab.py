@@ -1,0 +1,191 @@
+"""The Train tab: show the exact command, launch or cancel the one training job, watch it.
+
+Training runs in a subprocess owned by ``toolft.runs.RUNNER`` (shared by every
+visitor: one job at a time). This tab only reads the run folder (``status.json``,
+``metrics.jsonl``, ``train.log``) every two seconds, so a page reload, or a second
+visitor, finds the running job again: the view shows ``RUNNER.active()`` or else
+the newest run.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from pathlib import Path
+
+from toolft.runfolder import FINAL_STATES, RunFolder
+from toolft.ui.common import check_recipe, duration, problems_markdown
+
+LOG_LINES = 40
+BAR_WIDTH = 24
+
+
+def command_preview(recipe: dict) -> str:
+    """The command Launch will run; the run folder's time stamp is filled in at launch."""
+    from toolft.home import runs_dir
+    from toolft.runs import training_command
+
+    name = (recipe or {}).get("name") or "run"
+    run_dir = runs_dir() / f"<YYYYmmdd-HHMMSS>-{name}"
+    return shlex.join(training_command(run_dir / "recipe.yaml", run_dir))
+
+
+def launch_problems(recipe: dict):
+    """``(recipe or None, problems)``: the recipe's own checks plus "is its data file still there"."""
+    from toolft.recipe import FieldError
+
+    checked, problems = check_recipe(recipe or {})
+    if checked is not None:
+        train_file = checked.data.train_file.strip()
+        if train_file != "sample" and not Path(train_file).is_file():
+            problems.append(FieldError("data.train_file", f"file not found: {train_file} (upload it in the Data tab)"))
+    return (checked if not problems else None), problems
+
+
+def recipe_check(recipe: dict) -> str:
+    """One line saying whether the visitor's recipe can be launched, or its problems."""
+    checked, problems = launch_problems(recipe)
+    if checked is None:
+        return problems_markdown(problems, "This recipe cannot be launched yet (edit it in the Recipe tab):")
+    data = checked.data
+    source = f"bundled sample ({data.sample_rows} rows)" if data.train_file == "sample" else Path(data.train_file).name
+    return f"Ready: recipe **{checked.name}** on **{checked.model.name_or_path}**, data: {source}."
+
+
+def launch(recipe: dict) -> str:
+    """Start training the visitor's recipe; a message saying what happened (never raises)."""
+    from toolft.runs import RUNNER, JobBusyError
+
+    checked, problems = launch_problems(recipe)
+    if checked is None:
+        return problems_markdown(problems, "Not launched: fix these recipe settings first:")
+    try:
+        run = RUNNER.start(checked)
+    except JobBusyError as exc:
+        return f"**Not launched:** {exc}."
+    except OSError as exc:
+        return f"**Not launched:** could not start the trainer: {exc}"
+    return f"Started run **{run.name}**. Progress appears below every two seconds."
+
+
+def cancel() -> str:
+    """Stop the running job (SIGTERM, then kill); a message saying what happened."""
+    from toolft.runs import RUNNER
+
+    run = RUNNER.cancel()
+    return f"Cancelled run **{run.name}**." if run else "No training run is in progress."
+
+
+def current_run() -> RunFolder | None:
+    """The run to show: the one training now, else the newest one, else None."""
+    from toolft.runs import RUNNER, list_runs
+
+    active = RUNNER.active()
+    if active is not None:
+        return active
+    runs = list_runs()
+    return runs[0] if runs else None
+
+
+def status_markdown(run: RunFolder, status: dict, now: float | None = None) -> str:
+    """Run name, state, a text progress bar with ETA, and the error if it failed."""
+    now = now or time.time()
+    state = status.get("state", "unknown")
+    step, total = status.get("step") or 0, status.get("total_steps")
+    lines = [f"### Run `{run.name}`: {state}"]
+    if total:
+        done = min(step / total, 1.0)
+        bar = "█" * round(done * BAR_WIDTH) + "░" * (BAR_WIDTH - round(done * BAR_WIDTH))
+        progress = f"`{bar}` step **{step}/{total}** ({done:.0%})"
+        started = status.get("train_started_at") or status.get("started_at")  # ETA from step time only
+        if state == "running" and started and step:
+            elapsed = now - started
+            progress += f" · elapsed {duration(elapsed)} · ETA {duration(elapsed / step * (total - step))}"
+        lines.append(progress)
+    elif state in ("queued", "running"):
+        lines.append("Preparing: loading the data and the model…")
+    if state in FINAL_STATES and status.get("started_at") and status.get("finished_at"):
+        lines.append(f"Took {duration(status['finished_at'] - status['started_at'])}.")
+    if status.get("error"):
+        lines.append(f"**Error:** {status['error']}")
+    if state == "completed" and run.has_adapter():
+        lines.append("The adapter is saved: try it in the **Playground** tab.")
+    return "\n\n".join(lines)
+
+
+def metrics_figure(events: list[dict]):
+    """Plotly figure: loss and eval loss (left axis) and learning rate (right axis) against step.
+
+    None until the first training step is logged (the plot shows its empty placeholder).
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    train = [e for e in events if e.get("event") == "train" and "loss" in e]
+    evals = [e for e in events if e.get("event") == "eval" and "eval_loss" in e]
+    rates = [e for e in events if e.get("event") == "train" and "learning_rate" in e]
+    if not (train or evals):
+        return None
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=[e["step"] for e in train], y=[e["loss"] for e in train], name="loss",
+                             mode="lines+markers"), secondary_y=False)
+    if evals:
+        fig.add_trace(go.Scatter(x=[e["step"] for e in evals], y=[e["eval_loss"] for e in evals], name="eval_loss",
+                                 mode="lines+markers"), secondary_y=False)
+    fig.add_trace(go.Scatter(x=[e["step"] for e in rates], y=[e["learning_rate"] for e in rates],
+                             name="learning_rate", mode="lines", line={"dash": "dot"}), secondary_y=True)
+    fig.update_layout(height=380, margin={"l": 50, "r": 50, "t": 50, "b": 40},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
+    fig.update_xaxes(title_text="step")
+    fig.update_yaxes(title_text="loss", secondary_y=False)
+    fig.update_yaxes(title_text="learning rate", secondary_y=True)
+    return fig
+
+
+def refresh(run: RunFolder | None = None) -> tuple[str, object, str, tuple]:
+    """What the tab shows now: ``(status markdown, figure, last log lines, plot key)``.
+
+    ``plot key`` changes only when new metrics arrive, so the browser can skip
+    redrawing an unchanged plot every two seconds.
+    """
+    run = run or current_run()
+    if run is None:
+        return "No runs yet: check the recipe above and press **Launch training**.", None, "", ("", 0)
+    status = run.read_status()
+    events = run.read_metrics()
+    log = "\n".join(run.tail_log(16000).splitlines()[-LOG_LINES:])
+    return status_markdown(run, status), metrics_figure(events), log, (run.name, len(events))
+
+
+def build_train_tab(demo, recipe_state) -> None:
+    """Lay out the Train tab and poll the run folder with a 2-second timer."""
+    import gradio as gr
+
+    check = gr.Markdown(recipe_check(recipe_state.value))
+    command = gr.Code(command_preview(recipe_state.value), language="shell", label="Command run by Launch",
+                      interactive=False, lines=1, wrap_lines=True)
+    with gr.Row():
+        launch_btn = gr.Button("Launch training", variant="primary")
+        cancel_btn = gr.Button("Cancel", variant="stop")
+    message = gr.Markdown()
+    status = gr.Markdown("Loading…")
+    plot = gr.Plot(label="Loss and learning rate")
+    log = gr.Textbox(label=f"train.log (last {LOG_LINES} lines)", lines=12, max_lines=12, interactive=False,
+                     autoscroll=True)
+    plot_key = gr.State(None)
+    timer = gr.Timer(2)
+
+    def on_recipe(recipe):
+        return recipe_check(recipe), command_preview(recipe)
+
+    def on_tick(shown_key):
+        status_md, figure, log_text, key = refresh()
+        return status_md, figure if key != shown_key else gr.skip(), log_text, key
+
+    recipe_state.change(on_recipe, inputs=[recipe_state], outputs=[check, command], show_progress="hidden")
+    launch_btn.click(launch, inputs=[recipe_state], outputs=[message]).then(
+        on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key], show_progress="hidden")
+    cancel_btn.click(cancel, outputs=[message])
+    timer.tick(on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key])
+    demo.load(on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key], show_progress="hidden")
+    demo.load(on_recipe, inputs=[recipe_state], outputs=[check, command], show_progress="hidden")
