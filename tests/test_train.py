@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tests.conftest import run_cli
+from toolft.modeling import cpu_has_bf16
 from toolft.recipe import load_recipe, replace_field, save_recipe
 from toolft.runfolder import RunFolder
 from toolft.train import lora_config, sft_config, to_dataset, to_trl_row
@@ -54,8 +55,12 @@ def test_sft_config_maps_the_recipe_on_cpu(tmp_path):
     assert cfg.gradient_accumulation_steps == 4 and cfg.num_train_epochs == 3
     assert cfg.warmup_steps == 0.1 and cfg.max_length == 2048 and cfg.gradient_checkpointing
     assert cfg.assistant_only_loss and not cfg.packing
-    assert cfg.use_cpu and not cfg.bf16 and not cfg.fp16  # no GPU here: mixed precision must be off
+    assert cfg.use_cpu and not cfg.fp16  # no GPU here: fp16 autocast is never used
+    assert cfg.bf16 == cpu_has_bf16()  # auto: bf16 only where this CPU computes it natively
     assert cfg.eval_strategy == "epoch"
+    assert not sft_config(replace_field(recipe, "training.mixed_precision", "no"), tmp_path, True).bf16
+    with pytest.raises(ValueError, match="fp16 needs a CUDA GPU"):
+        sft_config(replace_field(recipe, "training.mixed_precision", "fp16"), tmp_path, True)
 
 
 def test_lora_config_targets():

@@ -40,6 +40,34 @@ def pick_dtype(setting: str = "auto"):
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
+def cpu_has_bf16() -> bool:
+    """True when this CPU computes bfloat16 natively (AVX512-BF16 or AMX): autocast then halves step time."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def pick_mixed_precision(setting: str = "auto") -> str:
+    """Resolve ``training.mixed_precision`` to ``"bf16"``, ``"fp16"`` or ``"no"``.
+
+    ``auto``: bf16 on GPUs that have it, fp16 on older GPUs (the T4), bf16 on CPUs with
+    native bf16, else full float32. Weights stay in ``model.dtype``; this only sets autocast.
+
+    >>> pick_mixed_precision("no")
+    'no'
+    """
+    import torch
+
+    if setting != "auto":
+        return setting
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if cpu_has_bf16() else "no"
+
+
 def load_tokenizer(name_or_path: str):
     from transformers import AutoTokenizer
 

@@ -79,6 +79,10 @@ class TrainingSettings:
                                 choices=["cosine", "linear", "constant_with_warmup"])
     max_length: int = _f(2048, "Longest conversation in tokens; longer ones are cut at the end, and a row whose "
                                "answer is cut off entirely is dropped. Memory grows with it.", min=32, max=131072)
+    mixed_precision: str = _f("auto", "Compute in 16-bit where it is safe and fast while master weights stay "
+                                      "precise: auto uses bf16 on GPUs and CPUs that support it, fp16 on older "
+                                      "GPUs such as the T4, and float32 elsewhere.",
+                              choices=["auto", "no", "bf16", "fp16"])
     gradient_checkpointing: bool = _f(True, "Recompute activations during the backward pass instead of storing "
                                             "them: much less memory for about a third more time.")
     assistant_only_loss: bool = _f(True, "Learn only from the assistant's turns (tool calls and answers), not "

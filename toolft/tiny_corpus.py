@@ -271,3 +271,32 @@ def text_documents(n: int, seed: int = 0) -> list[str]:
                 parts.append(message["content"])
         docs.append("\n\n".join(parts))
     return docs
+
+
+def function_choice_corpus(n: int, seed: int = 0) -> list[list[dict]]:
+    """Conversations that ask, in prose, which listed function fits a request.
+
+    Any instruction-tuned model can answer "which of these functions would handle
+    this?" by name; what it lacks before tool-calling SFT is the protocol (the tools
+    system prompt, ``<tool_call>`` blocks, arguments as JSON, when *not* to call).
+    The functions are shown in the user message and the answer is just a name, so
+    this teaches reading schemas against a request, not calling tools.
+    """
+    from toolft.data.sample import generate_sample
+
+    r = random.Random(seed)
+    out = []
+    for row in generate_sample(n * 2, seed=seed + 2 * DOC_SEED_OFFSET):
+        calls = next((m.get("tool_calls") for m in row["messages"] if m["role"] == "assistant"), None)
+        if not calls:
+            continue
+        request = next(m["content"] for m in row["messages"] if m["role"] == "user")
+        names = ", ".join(dict.fromkeys(c["function"]["name"] for c in calls))
+        listing = "\n".join(json.dumps(t) for t in row["tools"])
+        question = r.choice([f"Which of these functions fits the request \"{request}\"?",
+                             f"Request: {request}\nWhich function should handle it?",
+                             f"Pick the function for: {request}"])
+        out.append([{"role": "user", "content": f"{listing}\n\n{question}"}, {"role": "assistant", "content": names}])
+        if len(out) == n:
+            break
+    return out

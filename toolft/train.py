@@ -95,11 +95,13 @@ def sft_config(recipe: Recipe, output_dir: Path, has_eval: bool):
     import torch
     from trl import SFTConfig
 
-    from toolft.modeling import pick_dtype
+    from toolft.modeling import pick_mixed_precision
 
     t = recipe.training
     on_gpu = torch.cuda.is_available()
-    dtype = pick_dtype(recipe.model.dtype)
+    precision = pick_mixed_precision(t.mixed_precision)
+    if precision == "fp16" and not on_gpu:
+        raise ValueError("training.mixed_precision: fp16 needs a CUDA GPU; use bf16 or no on CPU")
     return SFTConfig(
         output_dir=str(output_dir),
         learning_rate=t.learning_rate,
@@ -123,8 +125,8 @@ def sft_config(recipe: Recipe, output_dir: Path, has_eval: bool):
         report_to="none",
         seed=t.seed,
         use_cpu=not on_gpu,
-        bf16=on_gpu and dtype == torch.bfloat16,
-        fp16=on_gpu and dtype == torch.float16,  # base in fp16, LoRA weights kept in fp32 by PEFT
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",  # on a T4: fp16 base weights, LoRA weights kept in fp32 by PEFT
         dataloader_num_workers=0,
         disable_tqdm=True,
     )

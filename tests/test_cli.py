@@ -1,0 +1,67 @@
+"""The command line, run as a user would: a real ``python -m toolft`` subprocess."""
+
+import json
+
+from tests.conftest import run_cli
+from toolft.data.records import CATEGORIES
+
+
+def test_data_sample_then_check(tmp_path, tiny_model_path):
+    out = tmp_path / "sample.jsonl"
+    proc = run_cli("data", "sample", out, "--n", "60", "--seed", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert len(out.read_text().splitlines()) == 60
+    again = tmp_path / "again.jsonl"
+    run_cli("data", "sample", again, "--n", "60", "--seed", "3")
+    assert again.read_bytes() == out.read_bytes()  # deterministic
+
+    proc = run_cli("data", "check", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert (summary["rows"], summary["valid"], summary["invalid"], summary["errors"]) == (60, 60, 0, [])
+    assert set(summary["categories"]) == set(CATEGORIES) and all(summary["categories"].values())
+    tokens = summary["tokens"]
+    assert 0 < tokens["min"] <= tokens["median"] <= tokens["max"] and tokens["over_max_length"] == 0
+
+
+def test_data_check_reports_bad_lines(tmp_path):
+    good = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+    bad_call = {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "", "tool_calls": [
+        {"type": "function", "function": {"name": "nope", "arguments": {}}}]}], "tools": []}
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join([json.dumps(good), "{not json", json.dumps(bad_call), json.dumps(good)]) + "\n")
+    before = path.read_bytes()
+    proc = run_cli("data", "check", path, "--json", "--no-tokens")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert (summary["rows"], summary["valid"], summary["invalid"]) == (4, 2, 2)
+    by_line = {e["line"]: e for e in summary["errors"]}
+    assert set(by_line) == {2, 3}
+    assert "invalid JSON" in by_line[2]["message"]
+    assert "nope" in by_line[3]["message"] and "tool_calls" in by_line[3]["field"]
+    assert path.read_bytes() == before
+
+
+def test_data_check_unreadable_file_is_one_line_and_exit_2(tmp_path):
+    for target in (tmp_path / "missing.jsonl", tmp_path / "empty.jsonl"):
+        if target.name == "empty.jsonl":
+            target.write_text("")
+        proc = run_cli("data", "check", target, "--json", "--no-tokens")
+        assert proc.returncode == 2
+        assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error:") and "Traceback" not in proc.stderr
+
+
+def test_plan_json_for_both_presets():
+    for preset in ("tiny-cpu", "qwen3-1.7b-t4"):
+        proc = run_cli("plan", preset, "--json")
+        assert proc.returncode == 0, proc.stderr
+        plan = json.loads(proc.stdout)
+        for key in ("trainable_params", "total_params", "steps_per_epoch", "total_steps"):
+            assert isinstance(plan[key], int) and plan[key] > 0
+        assert plan["memory_gb"]["total"] > 0
+    assert plan["trainable_params"] == 17_432_576  # Qwen3-1.7B, r=16 on all linear layers (28 x 622,592)
+
+
+def test_unknown_preset_is_a_clear_error():
+    proc = run_cli("plan", "no-such-preset")
+    assert proc.returncode == 2 and "no such preset or file" in proc.stderr and "Traceback" not in proc.stderr
