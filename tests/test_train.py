@@ -53,7 +53,7 @@ def test_sft_config_maps_the_recipe_on_cpu(tmp_path):
     cfg = sft_config(recipe, tmp_path, has_eval=True)
     assert cfg.learning_rate == 2e-4 and cfg.per_device_train_batch_size == 4
     assert cfg.gradient_accumulation_steps == 4 and cfg.num_train_epochs == 3
-    assert cfg.warmup_steps == 0.1 and cfg.max_length == 2048 and cfg.gradient_checkpointing
+    assert cfg.warmup_steps == 0.1 and cfg.max_length == 2048 and cfg.activation_checkpointing
     assert cfg.assistant_only_loss and not cfg.packing
     assert cfg.use_cpu and not cfg.fp16  # no GPU here: fp16 autocast is never used
     assert cfg.bf16 == cpu_has_bf16()  # auto: bf16 only where this CPU computes it natively
@@ -127,3 +127,31 @@ def test_bad_recipe_fails_with_one_line(tmp_path):
     assert "training.learning_rate" in proc.stderr and "lerning_rate" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_local_folder_with_qwen3s_own_template_trains(tmp_path, tiny_model_path):
+    """The Qwen/Qwen3-1.7B path, offline: a local folder in the Hub layout whose tokenizer
+    carries Qwen3's real chat template (no generation markers). TRL must swap in its
+    training template so assistant-only loss works, exactly as for the real model."""
+    import shutil
+
+    from transformers import AutoTokenizer
+    from trl.chat_template_utils import has_generation_markers, qwen3_chat_template
+
+    folder = tmp_path / "Qwen3-local"
+    shutil.copytree(tiny_model_path, folder)
+    tok = AutoTokenizer.from_pretrained(folder)
+    tok.chat_template = qwen3_chat_template
+    tok.save_pretrained(folder)
+    assert not has_generation_markers(AutoTokenizer.from_pretrained(folder).chat_template)
+
+    recipe = load_recipe("tiny-cpu")
+    for key, value in [("model.name_or_path", str(folder)), ("data.sample_rows", 40), ("training.max_steps", 3),
+                       ("training.logging_steps", 1), ("data.eval_fraction", 0.0)]:
+        recipe = replace_field(recipe, key, value)
+    recipe_path = save_recipe(recipe, tmp_path / "local.yaml")
+    proc = run_cli("train", recipe_path, "--run-dir", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = RunFolder(tmp_path / "run")
+    assert run.read_status()["state"] == "completed" and run.has_adapter()
+    assert [e["step"] for e in run.read_metrics() if e["event"] == "train"] == [1, 2, 3]

@@ -40,15 +40,17 @@ def training_command(recipe_path: Path, run_dir: Path) -> list[str]:
 
 
 def new_run_dir(name: str = "run") -> Path:
-    """A fresh, unique run folder name: ``<utc time>-<slug>``."""
+    """Create and return a fresh run folder ``<utc time>-<slug>[-n]`` (mkdir reserves the name)."""
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "run"  # no dots or slashes: no traversal
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    path = runs_dir() / f"{stamp}-{slug}"
     n = 1
-    while path.exists():
-        n += 1
-        path = runs_dir() / f"{stamp}-{slug}-{n}"
-    return path
+    while True:
+        path = runs_dir() / (f"{stamp}-{slug}" if n == 1 else f"{stamp}-{slug}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
 
 
 def list_runs() -> list[RunFolder]:
@@ -114,7 +116,6 @@ class JobRunner:
             if self._active_locked() is not None:
                 raise JobBusyError("a training run is already in progress; cancel it or wait for it to finish")
             run = RunFolder(new_run_dir(name or recipe.name))
-            run.path.mkdir(parents=True)
             save_recipe(recipe, run.recipe_path)
             command = training_command(run.recipe_path, run.path)
             run.write_status(state="queued", command=command, created_at=time.time())

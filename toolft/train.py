@@ -115,7 +115,7 @@ def sft_config(recipe: Recipe, output_dir: Path, has_eval: bool):
         weight_decay=t.weight_decay,
         max_grad_norm=t.max_grad_norm,
         max_length=t.max_length,
-        gradient_checkpointing=t.gradient_checkpointing,
+        activation_checkpointing=t.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
         assistant_only_loss=t.assistant_only_loss,
         packing=False,  # packing and padding-free need FlashAttention, which a T4 lacks
         logging_steps=t.logging_steps,

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import yaml
 
-from toolft.recipe import load_recipe
+from toolft.plan import plan as plan_of
+from toolft.recipe import load_recipe, recipe_from_dict
 from toolft.ui.recipe_tab import (
     PATHS,
     apply_data,
@@ -31,9 +32,12 @@ def test_inputs_cover_every_setting_and_rebuild_the_recipe():
 def test_valid_edit_updates_recipe_and_plan():
     values = inputs_of(load_recipe("tiny-cpu").to_dict())
     values["lora.r"] = 8
+    values["training.num_train_epochs"] = 1.0
     recipe, status, plan, yaml_path = edit_recipe(values)
     assert recipe["lora"]["r"] == 8 and "valid" in status
-    assert "### Plan" in plan and "trainable" in plan and "136 in all" in plan
+    expected = plan_of(recipe_from_dict(recipe))
+    assert "### Plan" in plan and f"{expected['trainable_params']:,} trainable" in plan
+    assert f"{expected['total_steps']} in all" in plan and expected["total_steps"] == expected["steps_per_epoch"]
     assert yaml.safe_load(Path(yaml_path).read_text())["lora"]["r"] == 8
 
 
