@@ -82,19 +82,7 @@ def model_config(name_or_path: str):
         folder = tiny_model_dir()
         if (folder / "config.json").is_file():
             return AutoConfig.from_pretrained(str(folder))
-        spec = TinySpec()
-        return Qwen3Config(
-            vocab_size=spec.vocab_size,
-            hidden_size=spec.hidden_size,
-            intermediate_size=spec.intermediate_size,
-            num_hidden_layers=spec.num_hidden_layers,
-            num_attention_heads=spec.num_attention_heads,
-            num_key_value_heads=spec.num_key_value_heads,
-            head_dim=spec.head_dim,
-            max_position_embeddings=spec.max_position_embeddings,
-            tie_word_embeddings=True,
-            rope_theta=10000.0,
-        )
+        return TinySpec().config()
     if Path(name).expanduser().is_dir():
         try:
             return AutoConfig.from_pretrained(str(Path(name).expanduser()))

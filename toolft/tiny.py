@@ -59,6 +59,24 @@ class TinySpec:
     seed: int = 0
     version: int = 8                # bump when the corpus, tokenizer or template changes
 
+    def config(self, vocab_size: int | None = None, **special_ids):
+        """The ``Qwen3Config`` of this spec (``vocab_size`` defaults to the spec's target)."""
+        from transformers import Qwen3Config
+
+        return Qwen3Config(
+            vocab_size=vocab_size or self.vocab_size,
+            hidden_size=self.hidden_size,
+            intermediate_size=self.intermediate_size,
+            num_hidden_layers=self.num_hidden_layers,
+            num_attention_heads=self.num_attention_heads,
+            num_key_value_heads=self.num_key_value_heads,
+            head_dim=self.head_dim,
+            max_position_embeddings=self.max_position_embeddings,
+            tie_word_embeddings=True,
+            rope_theta=10000.0,
+            **special_ids,
+        )
+
     def key(self) -> str:
         import hashlib
 
@@ -149,7 +167,7 @@ def _train_tokenizer(conversations: list[list[dict]], documents: list[str], spec
 def build_tiny_model(out: Path, spec: TinySpec, log=print) -> None:
     """Train tokenizer and model from scratch and save both to ``out``."""
     import torch
-    from transformers import GenerationConfig, Qwen3Config, Qwen3ForCausalLM
+    from transformers import GenerationConfig, Qwen3ForCausalLM
 
     from toolft.tiny_corpus import chat_corpus, function_choice_corpus, text_documents
 
@@ -161,21 +179,8 @@ def build_tiny_model(out: Path, spec: TinySpec, log=print) -> None:
     tokenizer = _train_tokenizer(conversations + choices, documents, spec)
     log(f"[tiny] tokenizer: {len(tokenizer)} tokens ({time.time() - start:.0f}s)")
 
-    config = Qwen3Config(
-        vocab_size=len(tokenizer),
-        hidden_size=spec.hidden_size,
-        intermediate_size=spec.intermediate_size,
-        num_hidden_layers=spec.num_hidden_layers,
-        num_attention_heads=spec.num_attention_heads,
-        num_key_value_heads=spec.num_key_value_heads,
-        head_dim=spec.head_dim,
-        max_position_embeddings=spec.max_position_embeddings,
-        tie_word_embeddings=True,
-        rope_theta=10000.0,
-        bos_token_id=None,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    config = spec.config(len(tokenizer), bos_token_id=None, eos_token_id=tokenizer.eos_token_id,
+                         pad_token_id=tokenizer.pad_token_id)
     model = Qwen3ForCausalLM(config)
     def render(convs):
         return [tokenizer.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"] for c in convs]
