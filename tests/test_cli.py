@@ -65,3 +65,25 @@ def test_plan_json_for_both_presets():
 def test_unknown_preset_is_a_clear_error():
     proc = run_cli("plan", "no-such-preset")
     assert proc.returncode == 2 and "no such preset or file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_expected_errors_are_one_line_not_tracebacks(tmp_path):
+    from toolft.recipe import load_recipe, replace_field, save_recipe
+
+    missing = save_recipe(replace_field(load_recipe("tiny-cpu"), "data.train_file", str(tmp_path / "nope.jsonl")),
+                          tmp_path / "r.yaml")
+    bad_text = tmp_path / "x.txt"
+    bad_text.write_text("hello")
+    valid = tmp_path / "valid.jsonl"
+    valid.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n')
+    cases = [
+        (("train", missing, "--run-dir", tmp_path / "run"), "data.train_file"),
+        (("data", "sample", tmp_path / "s.jsonl", "--n", "0"), "must be at least 1"),
+        (("data", "check", bad_text, "--no-tokens"), "unsupported file type"),
+        (("data", "check", valid, "--model", str(tmp_path / "no-model")), "cannot load the tokenizer"),
+    ]
+    for args, needle in cases:
+        proc = run_cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr and (needle is None or needle in proc.stderr), (args, proc.stderr)
+    assert not (tmp_path / "run").exists()

@@ -6,7 +6,8 @@ import pytest
 
 from toolft.recipe import load_recipe, replace_field
 from toolft.runfolder import RunFolder
-from toolft.runs import JobBusyError, JobRunner, _pid_alive, list_runs, new_run_dir, training_command
+from toolft.runs import (JobBusyError, JobRunner, list_runs, new_run_dir, process_start_time,
+                         training_command)
 
 
 def _wait(predicate, timeout=240.0):
@@ -46,7 +47,7 @@ def test_start_busy_cancel_and_reattach(tiny_model_path):
     assert cancelled is not None and cancelled.path == run.path
     status = RunFolder(run.path).read_status()
     assert status["state"] == "cancelled", status
-    assert not _pid_alive(status["pid"])
+    assert process_start_time(status["pid"]) is None  # the trainer is gone
     assert runner.active() is None
     assert not run.has_adapter()
 
@@ -58,3 +59,20 @@ def test_trainer_crash_is_recorded_as_failed(tmp_path):
     assert _wait(lambda: runner.active() is None, timeout=120)
     status = run.read_status()
     assert status["state"] == "failed" and "missing.jsonl" in status["error"]
+
+
+def test_a_run_whose_trainer_is_gone_is_marked_interrupted(tmp_path):
+    """After a server restart a run may say "running" with a pid that is dead, or reused by
+    another process (here: this test's own pid with a different start time)."""
+    import os
+
+    dead = RunFolder(new_run_dir("dead"))
+    dead.write_status(state="running", pid=2**22 - 7, pid_started=1)
+    reused = RunFolder(new_run_dir("reused"))
+    reused.write_status(state="running", pid=os.getpid(), pid_started=process_start_time(os.getpid()) - 1)
+    runner = JobRunner()
+    assert runner.active() is None
+    for run in (dead, reused):
+        status = run.read_status()
+        assert status["state"] == "failed" and "interrupted" in status["error"]
+    assert runner.cancel() is None  # nothing to cancel, and nothing was signalled

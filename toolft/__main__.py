@@ -26,6 +26,17 @@ class UsageError(Exception):
     """A user-facing problem: printed as one line, exit code 2."""
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _print_json(obj) -> None:
     print(json.dumps(obj, indent=2, ensure_ascii=False))
 
@@ -51,7 +62,11 @@ def cmd_data_check(args) -> int:
     if not args.no_tokens:
         from toolft.modeling import load_tokenizer
 
-        tokenizer = load_tokenizer(args.model)
+        try:
+            tokenizer = load_tokenizer(args.model)
+        except OSError as exc:
+            raise UsageError(f"cannot load the tokenizer of {args.model}: {str(exc).splitlines()[0]} "
+                             "(use --no-tokens to skip token counts)") from None
     summary = summarize(result, tokenizer=tokenizer, max_length=args.max_length)
     if args.json:
         _print_json(summary)
@@ -101,7 +116,13 @@ def cmd_plan(args) -> int:
 def cmd_train(args) -> int:
     from toolft.train import run_training
 
-    _load_recipe(args.recipe)  # fail fast, before a run folder is written
+    from toolft.plan import count_rows
+
+    recipe = _load_recipe(args.recipe)  # fail fast, before a run folder is written
+    try:
+        count_rows(recipe)  # the data file exists, is readable and has valid rows
+    except ValueError as exc:
+        raise UsageError(f"data.train_file: {exc}") from None
     return run_training(args.recipe, args.run_dir)
 
 
@@ -111,8 +132,14 @@ def cmd_eval(args) -> int:
     run_dir = Path(args.run_dir)
     if not (run_dir / "adapter" / "adapter_config.json").exists():
         raise UsageError(f"{run_dir} has no trained adapter (is it a finished run folder?)")
-    if args.data and not Path(args.data).is_file():
-        raise UsageError(f"no such data file: {args.data}")
+    if args.data:
+        from toolft.data.records import DataFileError, load_records
+
+        try:
+            if not load_records(args.data).records:
+                raise UsageError(f"{args.data}: no valid rows to score")
+        except DataFileError as exc:
+            raise UsageError(str(exc)) from None
     result = evaluate_run(run_dir, args.data, limit=args.limit, max_new_tokens=args.max_new_tokens,
                           progress=None if args.json else lambda i, n: print(f"\r{i}/{n}", end="", file=sys.stderr))
     if not args.verbose:
@@ -159,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="sample or check datasets").add_subparsers(dest="data_command", required=True)
     p = data.add_parser("sample", help="write the bundled synthetic tool-calling dataset")
     p.add_argument("out")
-    p.add_argument("--n", type=int, default=600, help="number of rows (default 600)")
+    p.add_argument("--n", type=positive_int, default=600, help="number of rows (default 600)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_data_sample)
     p = data.add_parser("check", help="validate a .jsonl/.json dataset and summarise it")
@@ -183,8 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="compare base and fine-tuned on held-out rows")
     p.add_argument("--run-dir", required=True)
     p.add_argument("--data", help="held-out .jsonl (default: the run's data/eval.jsonl)")
-    p.add_argument("--limit", type=int, help="score at most this many rows")
-    p.add_argument("--max-new-tokens", type=int, default=160)
+    p.add_argument("--limit", type=positive_int, help="score at most this many rows")
+    p.add_argument("--max-new-tokens", type=positive_int, default=160)
     p.add_argument("--json", action="store_true")
     p.add_argument("--verbose", action="store_true", help="include every row's answers")
     p.set_defaults(func=cmd_eval)

@@ -37,7 +37,18 @@ def pick_dtype(setting: str = "auto"):
         return getattr(torch, setting)
     if not torch.cuda.is_available():
         return torch.float32
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if gpu_has_bf16() else torch.float16
+
+
+def gpu_has_bf16() -> bool:
+    """True on GPUs that compute bfloat16 natively (Ampere and newer).
+
+    ``torch.cuda.is_bf16_supported()`` also says yes on a T4, where bf16 is only
+    emulated (slow, no tensor cores): the T4 must get float16 instead.
+    """
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
 
 
 def cpu_has_bf16() -> bool:
@@ -64,7 +75,7 @@ def pick_mixed_precision(setting: str = "auto") -> str:
     if setting != "auto":
         return setting
     if torch.cuda.is_available():
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "bf16" if gpu_has_bf16() else "fp16"
     return "bf16" if cpu_has_bf16() else "no"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import difflib
 import typing
 from dataclasses import dataclass, field
@@ -92,7 +93,8 @@ class TrainingSettings:
                                    "wrecking the adapter.", min=0.0, min_exclusive=True)
     logging_steps: int = _f(5, "Write loss and learning rate to the run folder every this many steps.", min=1)
     eval_steps: int = _f(0, "Compute the held-out loss every this many steps; 0 means once per epoch.", min=0)
-    seed: int = _f(42, "Random seed for adapter initialisation and data order, for repeatable runs.", min=0)
+    seed: int = _f(42, "Random seed for adapter initialisation and data order, for repeatable runs.", min=0,
+                   max=2**32 - 1)
 
 
 @dataclass
@@ -103,7 +105,7 @@ class DataSettings:
                                "'sample'.", min=10, max=100000)
     eval_fraction: float = _f(0.1, "Share of the rows held out to measure eval loss and to compare base and "
                                    "fine-tuned models afterwards.", min=0.0, max=0.5)
-    split_seed: int = _f(0, "Seed of the train / held-out split (and of the sample data).", min=0)
+    split_seed: int = _f(0, "Seed of the train / held-out split (and of the sample data).", min=0, max=2**32 - 1)
 
 
 @dataclass
@@ -152,10 +154,6 @@ class RecipeError(ValueError):
         super().__init__("; ".join(str(e) for e in errors))
 
 
-def _type_name(spec: dataclasses.Field, owner) -> type:
-    return typing.get_type_hints(owner)[spec.name]
-
-
 def iter_fields(recipe: Recipe):
     """Yield ``(dotted_path, dataclass_field, value)`` for every leaf setting, in schema order."""
     for spec in dataclasses.fields(recipe):
@@ -180,6 +178,8 @@ def _check_value(spec: dataclasses.Field, value) -> str | None:
         return f"must be one of {', '.join(map(str, meta['choices']))} (got {value!r})"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
+    if not math.isfinite(value):
+        return f"must be a finite number (got {value})"
     if "min" in meta:
         if meta.get("min_exclusive") and value <= meta["min"]:
             return f"must be greater than {meta['min']} (got {value})"

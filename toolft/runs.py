@@ -59,20 +59,29 @@ def list_runs() -> list[RunFolder]:
     return [RunFolder(p) for p in sorted(folders, key=lambda p: p.name, reverse=True)]
 
 
-def _pid_alive(pid) -> bool:
+def process_start_time(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (``/proc``), or None if it is gone.
+
+    A pid alone is not an identity: after a restart the number may belong to another
+    process. Status files record this start time next to the pid.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # the name in (...) may contain spaces
+    if fields[0] == "Z":  # a zombie child of ours counts as gone
+        return None
+    return int(fields[19])
+
+
+def _trainer_alive(status: dict) -> bool:
+    """Is the process recorded in ``status`` (pid and its start time) still running?"""
+    pid = status.get("pid")
     if not isinstance(pid, int) or pid <= 0:
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of ours counts as dead
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-        return state != "Z"
-    except (OSError, IndexError):
-        return True
+    started = process_start_time(pid)
+    return started is not None and started == status.get("pid_started", started)
 
 
 class JobRunner:
@@ -95,8 +104,13 @@ class JobRunner:
             self._finish_locked()
         for run in list_runs()[:20]:
             status = run.read_status()
-            if status.get("state") in ("queued", "running") and _pid_alive(status.get("pid")):
+            if status.get("state") not in ("queued", "running"):
+                continue
+            if _trainer_alive(status):
                 return run
+            # its trainer is gone without a final word (killed, or the server restarted)
+            run.write_status(state="failed", error="interrupted: the trainer process is gone "
+                                                   "(the server may have restarted); see train.log")
         return None
 
     def _finish_locked(self) -> None:
@@ -119,38 +133,46 @@ class JobRunner:
             save_recipe(recipe, run.recipe_path)
             command = training_command(run.recipe_path, run.path)
             run.write_status(state="queued", command=command, created_at=time.time())
-            log = run.log_path.open("ab")
             env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-            self._proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          env=env, cwd=os.getcwd(), start_new_session=True)
-            log.close()
-            self._run = run
-            run.write_status(pid=self._proc.pid)
+            try:
+                with run.log_path.open("ab") as log:
+                    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            env=env, cwd=os.getcwd(), start_new_session=True)
+            except OSError as exc:
+                run.write_status(state="failed", error=f"could not start the trainer: {exc}")
+                raise
+            self._proc, self._run = proc, run
+            run.write_status(pid=proc.pid, pid_started=process_start_time(proc.pid))
             return run
 
     def cancel(self, timeout: float = 30.0) -> RunFolder | None:
         """Ask the running trainer to stop (SIGTERM), wait, then kill; return the cancelled run."""
-        run = self.active()
-        if run is None:
-            return None
-        pid = run.read_status().get("pid")
         with self._lock:
-            proc = self._proc if self._run and self._run.path == run.path else None
-        if isinstance(pid, int) and _pid_alive(pid):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.time() + timeout
-        while time.time() < deadline and _pid_alive(pid):
-            if proc is not None and proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        if _pid_alive(pid):
-            os.killpg(pid, signal.SIGKILL)
-            if proc is not None:
-                proc.wait(10)
-        if run.read_status().get("state") not in FINAL_STATES or run.read_status().get("state") == "failed":
+            run = self._active_locked()
+            if run is None:
+                return None
+            own = self._proc if self._run is not None and self._run.path == run.path else None
+        status = run.read_status()
+        pid = own.pid if own is not None else status.get("pid")
+
+        def alive() -> bool:
+            return own.poll() is None if own is not None else _trainer_alive(status)
+
+        try:
+            os.kill(pid, signal.SIGTERM)  # the trainer stops after its current step
+            deadline = time.time() + timeout
+            while time.time() < deadline and alive():
+                time.sleep(0.2)
+            if alive():
+                os.killpg(pid, signal.SIGKILL)  # its own session: the trainer and nothing else
+        except ProcessLookupError:
+            pass  # it ended in the meantime
+        if own is not None:
+            own.wait(10)
+        if run.read_status().get("state") != "completed":
             run.write_status(state="cancelled", finished_at=time.time())
         with self._lock:
-            if proc is not None:
+            if own is not None and self._proc is own:  # a newer job may have started meanwhile
                 self._proc, self._run = None, None
         return run
 

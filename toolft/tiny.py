@@ -80,11 +80,12 @@ class TinySpec:
     def key(self) -> str:
         import hashlib
 
-        from toolft.modeling import pick_mixed_precision
+        from toolft.modeling import cpu_has_bf16
 
-        # bf16 autocast (where the CPU has it) changes the weights, so it is part of the key
+        # bf16 autocast (where the CPU has it) changes the weights, so it is part of the key;
+        # the build always runs on the CPU, whatever GPU the machine has
         blob = json.dumps(asdict(self), sort_keys=True) + TEMPLATE_PATH.read_text(encoding="utf-8")
-        blob += pick_mixed_precision("auto")
+        blob += "bf16" if cpu_has_bf16() else "no"
         return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 
@@ -251,10 +252,10 @@ def _pretrain(model, chats: list[list[int]], long: list[list[int]], pad_id: int,
             for i in range(0, len(order) - size + 1, size):
                 yield [pool[j] for j in order[i: i + size]]
 
-    from toolft.modeling import pick_mixed_precision
+    from toolft.modeling import cpu_has_bf16
 
     # bf16 autocast halves the step time on CPUs with native bf16; elsewhere plain float32
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=pick_mixed_precision("auto") == "bf16")
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_has_bf16())
     chat_batches, long_batches = batches(chats, spec.batch_size), batches(long, spec.long_batch)
     model.train()
     for step in range(spec.steps):

@@ -191,7 +191,10 @@ def run_training(recipe_path: str | Path, run_dir: str | Path) -> int:
         log.warning("cancel requested: stopping after the current step")
 
     signal.signal(signal.SIGTERM, on_sigterm)
-    run.write_status(state="running", started_at=time.time(), step=0, total_steps=None, error=None)
+    from toolft.runs import process_start_time
+
+    run.write_status(state="running", started_at=time.time(), step=0, total_steps=None, error=None,
+                     pid=os.getpid(), pid_started=process_start_time(os.getpid()))
     try:
         # setup
         recipe = load_recipe(recipe_path)

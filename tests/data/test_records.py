@@ -185,3 +185,16 @@ def test_split_records_deterministic():
     assert split_records([1], 0.5, seed=0) == ([1], [])
     with pytest.raises(ValueError):
         split_records(records, 1.5, seed=0)
+
+
+def test_pathological_json_is_a_row_error_not_a_crash(tmp_path):
+    good = '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}'
+    path = tmp_path / "evil.jsonl"
+    path.write_text("\n".join([good, '{"n": ' + "9" * 5000 + "}", "[" * 100000 + "]" * 100000, good]) + "\n")
+    result = load_records(path)
+    assert len(result.records) == 2 and [e.line for e in result.errors] == [2, 3]
+    assert all("unreadable JSON" in e.message for e in result.errors)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(DataFileError, match="unreadable JSON"):
+        load_records(deep)

@@ -257,6 +257,8 @@ def _jsonl_rows(text: str):
             yield number, json.loads(line), None
         except json.JSONDecodeError as exc:
             yield number, None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+        except (ValueError, RecursionError) as exc:  # e.g. a 5,000-digit number, or nesting too deep to read
+            yield number, None, f"unreadable JSON: {type(exc).__name__}: {str(exc)[:120]}"
 
 
 def _json_rows(path: Path, text: str):
@@ -264,6 +266,8 @@ def _json_rows(path: Path, text: str):
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataFileError(f"{path}: invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:
+        raise DataFileError(f"{path}: unreadable JSON: {type(exc).__name__}: {str(exc)[:120]}") from None
     if isinstance(data, dict):
         data = next((data[k] for k in ("data", "rows") if isinstance(data.get(k), list)), data)
     if not isinstance(data, list) or (data and not any(isinstance(r, dict) for r in data)):
