@@ -110,13 +110,21 @@ def test_metrics_have_falling_loss(trained_run):
 
 
 def test_cli_eval_reports_base_and_finetuned(trained_run):
-    proc = run_cli("eval", "--run-dir", trained_run.path, "--limit", "6", "--max-new-tokens", "48", "--json")
+    proc = run_cli("eval", "--run-dir", trained_run.path, "--limit", "6", "--max-new-tokens", "48", "--json",
+                   "--verbose")
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
+    rows = result["rows"]
+    assert len(rows) == 6
+    wanted = [r for r in rows if r["expected"] == "tool_call"]
     for side in ("base", "finetuned"):
-        assert 0.0 <= result[side]["tool_call_rate"] <= 1.0
-        assert result[side]["rows"] == 6 and result[side]["n"] >= 1
+        card = result[side]
+        assert card["rows"] == 6 and card["n"] == len(wanted) >= 1 and card["n_other"] == 6 - len(wanted)
+        # the rate counts rows answered with a call (to declared tools), so it is bounded by the labels
+        called = sum(r[side]["label"] == "tool_call" for r in wanted)
+        assert round(card["tool_call_rate"] * card["n"]) <= called
     assert result["base"]["tool_call_rate"] == 0.0  # the tiny base has never seen a tool call
+    assert all("<tool_call>" not in r["base"]["text"] for r in rows)
 
 
 def test_bad_recipe_fails_with_one_line(tmp_path):

@@ -153,10 +153,14 @@ def _progress_callback(run: RunFolder, cancel_requested):
         """Mirror the trainer's logs into metrics.jsonl and its progress into status.json."""
 
         def on_train_begin(self, args, state, control, **kwargs):
+            if not state.is_world_process_zero:  # under accelerate launch, rank 0 alone writes
+                return
             # train_started_at excludes data and model loading, so ETAs use step time only
             run.write_status(state="running", step=0, total_steps=state.max_steps, train_started_at=time.time())
 
         def on_log(self, args, state, control, logs=None, **kwargs):
+            if not state.is_world_process_zero:
+                return
             logs = dict(logs or {})
             event = "eval" if "eval_loss" in logs else ("end" if "train_runtime" in logs else "train")
             record = {"event": event, "step": state.global_step, "epoch": round(state.epoch or 0.0, 4),
@@ -167,7 +171,8 @@ def _progress_callback(run: RunFolder, cancel_requested):
                      " ".join(f"{k}={v:.4g}" for k, v in logs.items() if isinstance(v, float)))
 
         def on_step_end(self, args, state, control, **kwargs):
-            run.write_status(step=state.global_step, total_steps=state.max_steps, epoch=state.epoch)
+            if state.is_world_process_zero:
+                run.write_status(step=state.global_step, total_steps=state.max_steps, epoch=state.epoch)
             if cancel_requested():
                 control.should_training_stop = True
 
@@ -181,9 +186,13 @@ def run_training(recipe_path: str | Path, run_dir: str | Path) -> int:
     Never raises: failures are written to ``status.json`` (``state: failed`` and
     ``error``) and the traceback to ``train.log``.
     """
-    run = RunFolder(Path(run_dir))
+    from accelerate import PartialState
+
+    # Under `accelerate launch` every process runs this function; only the main one writes the run folder.
+    main = PartialState().is_main_process
+    run = RunFolder(Path(run_dir)) if main else _ReadOnlyRun(Path(run_dir))
     run.path.mkdir(parents=True, exist_ok=True)
-    _log_to(run.log_path)
+    _log_to(run.log_path if main else None)
     cancelled = {"flag": False}
 
     def on_sigterm(signum, frame):
@@ -198,7 +207,7 @@ def run_training(recipe_path: str | Path, run_dir: str | Path) -> int:
     try:
         # setup
         recipe = load_recipe(recipe_path)
-        if Path(recipe_path).resolve() != run.recipe_path.resolve():
+        if main and Path(recipe_path).resolve() != run.recipe_path.resolve():
             save_recipe(recipe, run.recipe_path)
         trainer = _setup_trainer(recipe, run, lambda: cancelled["flag"])
         # train
@@ -208,8 +217,9 @@ def run_training(recipe_path: str | Path, run_dir: str | Path) -> int:
             log.info("run cancelled")
             return 1
         # save
-        trainer.save_model(str(run.adapter_path))
-        trainer.processing_class.save_pretrained(str(run.adapter_path))
+        trainer.save_model(str(run.adapter_path))  # saves on the main process only
+        if main:
+            trainer.processing_class.save_pretrained(str(run.adapter_path))
         run.write_status(state="completed", finished_at=time.time())
         log.info("training completed; adapter saved to %s", run.adapter_path)
         return 0
@@ -232,8 +242,9 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
     train_rows, eval_rows, warnings = load_training_rows(recipe)
     for warning in warnings:
         log.warning(warning)
-    write_jsonl(train_rows, run.data_dir / "train.jsonl")
-    write_jsonl(eval_rows, run.data_dir / "eval.jsonl")
+    if not isinstance(run, _ReadOnlyRun):
+        write_jsonl(train_rows, run.data_dir / "train.jsonl")
+        write_jsonl(eval_rows, run.data_dir / "eval.jsonl")
     log.info("data: %d training rows, %d held out", len(train_rows), len(eval_rows))
 
     tokenizer = load_tokenizer(recipe.model.name_or_path)
@@ -250,6 +261,16 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
     )
 
 
+class _ReadOnlyRun(RunFolder):
+    """The run folder as seen by a non-main process: it reads, but never writes status or metrics."""
+
+    def write_status(self, **fields) -> dict:
+        return self.read_status()
+
+    def append_metrics(self, record: dict) -> None:
+        return None
+
+
 def _same_file(path: Path, fd: int) -> bool:
     try:
         a, b = os.fstat(fd), os.stat(path)
@@ -258,7 +279,7 @@ def _same_file(path: Path, fd: int) -> bool:
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
-def _log_to(path: Path) -> None:
+def _log_to(path: Path | None) -> None:
     """Send toolft's and the libraries' log records to train.log and stderr.
 
     When the app runs us, stderr already *is* train.log (the runner redirects it),
@@ -269,9 +290,10 @@ def _log_to(path: Path) -> None:
     root = logging.getLogger()
     root.handlers.clear()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
-    path.touch()
+    if path is not None:
+        path.touch()
     handlers = [logging.StreamHandler(sys.stderr)]
-    if not _same_file(path, sys.stderr.fileno()):
+    if path is not None and not _same_file(path, sys.stderr.fileno()):
         handlers.append(logging.FileHandler(path, encoding="utf-8"))
     for handler in handlers:
         handler.setFormatter(fmt)

@@ -79,7 +79,8 @@ def test_score_table_compares_base_and_finetuned():
 
 
 def test_compare_runs_base_and_finetuned_on_a_real_adapter(tiny_model_path):
-    """A real tiny-qwen3 with a fresh (untrained) LoRA adapter: both columns are filled, the model is cached."""
+    """A real tiny-qwen3 with a random (non-zero) LoRA adapter: the Base column is the plain base model's
+    answer (adapter disabled), the Fine-tuned column the adapter's; the model is loaded once and cached."""
     from peft import LoraConfig, get_peft_model
 
     from toolft.modeling import load_base_model, load_tokenizer
@@ -89,7 +90,7 @@ def test_compare_runs_base_and_finetuned_on_a_real_adapter(tiny_model_path):
     run = make_run("20250104-000000-fresh", adapter=False)
     save_recipe(load_recipe("tiny-cpu"), run.recipe_path)
     model = get_peft_model(load_base_model("tiny-qwen3", "float32"),
-                           LoraConfig(r=4, target_modules="all-linear", task_type="CAUSAL_LM"))
+                           LoraConfig(r=4, target_modules="all-linear", task_type="CAUSAL_LM", init_lora_weights=False))
     model.save_pretrained(str(run.adapter_path))
     load_tokenizer("tiny-qwen3").save_pretrained(str(run.adapter_path))
 
@@ -99,7 +100,14 @@ def test_compare_runs_base_and_finetuned_on_a_real_adapter(tiny_model_path):
     assert status == f"Answers from run **{run.name}**."
     assert base_label.startswith("Label: **") and tuned_label.startswith("Label: **")
     assert isinstance(json.loads(base_calls), list) and isinstance(json.loads(tuned_calls), list)
-    assert base_text == tuned_text  # an untrained adapter (B = 0) changes nothing
+    from toolft.evaluate import generate
+
+    plain = load_base_model("tiny-qwen3", "float32")
+    tokenizer = load_tokenizer("tiny-qwen3")
+    messages = [{"role": "user", "content": "What's the weather in Oslo?"}]
+    tools = json.loads(default_tools_json())
+    assert base_text == generate(plain, tokenizer, messages, tools)  # the base side really has the adapter off
+    assert tuned_text != base_text  # and the fine-tuned side really has it on
     cached = playground_tab._CACHE["model"]
     compare_answers(run.name, "[]", "Hello")
     assert playground_tab._CACHE["model"] is cached  # loaded once, reused

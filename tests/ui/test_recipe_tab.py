@@ -4,7 +4,9 @@ from pathlib import Path
 
 import yaml
 
+from toolft.home import toolft_home
 from toolft.plan import plan as plan_of
+from toolft.ui.common import store_upload
 from toolft.recipe import load_recipe, recipe_from_dict
 from toolft.ui.recipe_tab import (
     PATHS,
@@ -97,6 +99,17 @@ def test_data_choice_goes_into_the_recipe(tmp_path):
     data_file = tmp_path / "train.jsonl"
     data_file.write_text('{"messages": [{"role": "user", "content": "Hi"}, '
                          '{"role": "assistant", "content": "Hello"}]}\n', encoding="utf-8")
-    recipe, status, plan, _ = apply_data(default_recipe(), {"train_file": str(data_file), "sample_rows": None})
-    assert recipe["data"]["train_file"] == str(data_file) and "valid" in status
+    copy = store_upload(data_file)
+    recipe, status, plan, _ = apply_data(default_recipe(), {"train_file": str(copy), "sample_rows": None})
+    assert recipe["data"]["train_file"] == str(copy) and "valid" in status
     assert "1 training rows" in plan
+
+
+def test_data_outside_the_upload_folder_is_refused(tmp_path):
+    """A recipe (typed, a YAML upload or an API call) must not make the server read arbitrary files."""
+    secret = tmp_path / "secret.jsonl"
+    secret.write_text('{"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]}\n')
+    for path in (str(secret), str(toolft_home() / "uploads" / ".." / "secret.jsonl")):
+        recipe, status, plan, _ = apply_data(default_recipe(), {"train_file": path, "sample_rows": None})
+        assert "data.train_file" in status and "not allowed" in status
+        assert "secret" not in plan

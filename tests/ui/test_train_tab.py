@@ -1,12 +1,15 @@
 """Train tab handlers on hand-written run folders: status, progress, log and the loss plot; no training."""
 
+from pathlib import Path
 import json
 import os
 import time
 
 from toolft.home import runs_dir
 from toolft.recipe import load_recipe
+from toolft.ui.common import store_upload
 from toolft.runfolder import RunFolder
+from toolft.runs import process_start_time
 from toolft.ui.train_tab import cancel, command_preview, launch, recipe_check, refresh
 
 
@@ -29,7 +32,9 @@ def test_launch_refuses_an_invalid_recipe():
 
 def test_launch_refuses_a_missing_data_file(tmp_path):
     recipe = load_recipe("tiny-cpu").to_dict()
-    recipe["data"]["train_file"] = str(tmp_path / "gone.jsonl")
+    copy = store_upload(Path(__file__))  # an upload copy that is then deleted
+    copy.unlink()
+    recipe["data"]["train_file"] = str(copy)
     assert "`data.train_file`: file not found" in launch(recipe)
     assert "`data.train_file`: file not found" in recipe_check(recipe)
 
@@ -59,7 +64,8 @@ def test_refresh_renders_status_log_and_metrics():
                {"event": "eval", "step": 10, "epoch": 0.2, "eval_loss": 1.9}]
     log = "\n".join(f"log line {i}" for i in range(100))
     make_run("20250101-000000-old", {"state": "completed", "step": 4, "total_steps": 4})
-    run = make_run("20250102-000000-tiny", {"state": "running", "pid": 999999999, "step": 10, "total_steps": 40,
+    alive = {"pid": os.getpid(), "pid_started": process_start_time(os.getpid())}  # a live process stands in
+    run = make_run("20250102-000000-tiny", {"state": "running", **alive, "step": 10, "total_steps": 40,
                                             "started_at": now - 100}, metrics, log)
     (run.path / "metrics.jsonl").open("a").write('{"event": "train", "st')  # a half-written line
 

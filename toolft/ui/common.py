@@ -60,8 +60,25 @@ def check_recipe(values: dict) -> tuple[Recipe | None, list[FieldError]]:
         recipe = recipe_from_dict(filled)
     except RecipeError as exc:
         return None, missing + exc.errors
-    problems = missing + recipe.validate()
+    problems = missing + recipe.validate() + _data_source_problems(recipe)
     return (None if missing else recipe), problems
+
+
+def _data_source_problems(recipe: Recipe) -> list[FieldError]:
+    """In the app, training data is the bundled sample or an upload copy, never another server path.
+
+    A visitor's recipe (typed, uploaded as YAML or sent through the API) could
+    otherwise point ``data.train_file`` at any file the server can read, including
+    another visitor's upload folder name guessed from a log.
+    """
+    source = recipe.data.train_file.strip()
+    if source == "sample":
+        return []
+    uploads = (toolft_home() / "uploads").resolve()
+    if uploads in Path(source).resolve().parents:
+        return []
+    return [FieldError("data.train_file", "in the app, pick the data in the Data tab (an upload or the bundled "
+                                          "sample); other server paths are not allowed")]
 
 
 def problems_markdown(problems: list[FieldError], heading: str = "Fix these settings:") -> str:

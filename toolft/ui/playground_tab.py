@@ -76,6 +76,18 @@ def parse_tools(text: str) -> tuple[list[dict] | None, str | None]:
     return [t if isinstance(t.get("function"), dict) else {"type": "function", "function": t} for t in tools], None
 
 
+def release_model() -> None:
+    """Drop the cached model and give its GPU memory back (called before a training job starts,
+    so a 16 GB T4 is not shared between the playground's model and the trainer)."""
+    import sys
+
+    with _CACHE_LOCK:
+        _CACHE.clear()
+    torch = sys.modules.get("torch")  # only if a model was ever loaded in this process
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def _loaded(run) -> tuple:
     """The cached ``(model, tokenizer)`` for ``run``, loading it (and dropping the old one) if needed.
 
