@@ -23,6 +23,7 @@ import functools
 import math
 from pathlib import Path
 
+from toolft.data.records import split_sizes
 from toolft.tiny import TINY_NAME, TinySpec, tiny_model_dir
 
 # Qwen3Config keyword arguments of the Qwen3 sizes the presets and the UI offer,
@@ -197,20 +198,6 @@ def count_rows(recipe) -> int:
         detail = f"; line {first.line} {first.field}: {first.message}".replace(" :", ":") if first else ""
         raise ValueError(f"{source}: none of its {result.total} rows is valid{detail}")
     return len(result.records)
-
-
-def split_sizes(rows: int, eval_fraction: float) -> tuple[int, int]:
-    """``(train, eval)`` sizes by the rule of :func:`toolft.data.records.split_records`.
-
-    >>> split_sizes(100, 0.1)
-    (90, 10)
-    >>> split_sizes(5, 0.05)
-    (4, 1)
-    """
-    n_eval = round(rows * eval_fraction)
-    if eval_fraction > 0 and rows >= 2:
-        n_eval = min(max(n_eval, 1), rows - 1)
-    return rows - n_eval, n_eval
 
 
 # --------------------------------------------------------------------- dtype

@@ -105,6 +105,7 @@ def coerce_arguments(value) -> tuple[dict | None, str | None]:
 
 
 def _type_name(value) -> str:
+    """The JSON name of a value's type, for messages ("object", "list", "number"...)."""
     names = {dict: "object", list: "list", str: "string", bool: "boolean",
              int: "number", float: "number", type(None): "null"}
     return names.get(type(value), type(value).__name__)

@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolft.toolcalls import classify_text, coerce_arguments, tool_name
+from toolft.toolcalls import _type_name, classify_text, coerce_arguments, tool_name
 
 ROLES = ("system", "user", "assistant", "tool")
 CATEGORIES = ("single_call", "parallel_calls", "multi_step", "clarification", "refusal", "no_tool")
@@ -51,21 +51,15 @@ class DataFileError(Exception):
 
 # ---------------------------------------------------------------- validation
 
-def _kind(value) -> str:
-    names = {dict: "object", list: "list", str: "string", bool: "boolean",
-             int: "number", float: "number", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
-
-
 def _validate_tools(tools) -> tuple[list[tuple[str, str]], list[str]]:
     """Return (errors, declared tool names)."""
     if not isinstance(tools, list):
-        return [("tools", f"must be a list of tool schemas, got {_kind(tools)}")], []
+        return [("tools", f"must be a list of tool schemas, got {_type_name(tools)}")], []
     errors, names = [], []
     for i, tool in enumerate(tools):
         where = f"tools[{i}]"
         if not isinstance(tool, dict):
-            errors.append((where, f"must be an object, got {_kind(tool)}"))
+            errors.append((where, f"must be an object, got {_type_name(tool)}"))
             continue
         if "type" in tool and tool["type"] != "function":
             errors.append((f"{where}.type", f'must be "function", got {tool["type"]!r}'))
@@ -73,7 +67,7 @@ def _validate_tools(tools) -> tuple[list[tuple[str, str]], list[str]]:
         if "function" in tool:
             where, inner = f"{where}.function", tool["function"]
             if not isinstance(inner, dict):
-                errors.append((where, f"must be an object, got {_kind(inner)}"))
+                errors.append((where, f"must be an object, got {_type_name(inner)}"))
                 continue
         name = inner.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -81,18 +75,18 @@ def _validate_tools(tools) -> tuple[list[tuple[str, str]], list[str]]:
         else:
             names.append(name)
         if "parameters" in inner and not isinstance(inner["parameters"], dict):
-            errors.append((f"{where}.parameters", f"must be an object, got {_kind(inner['parameters'])}"))
+            errors.append((f"{where}.parameters", f"must be an object, got {_type_name(inner['parameters'])}"))
     return errors, names
 
 
 def _validate_call(call, where: str, declared: list[str]) -> list[tuple[str, str]]:
     if not isinstance(call, dict):
-        return [(where, f"must be an object, got {_kind(call)}")]
+        return [(where, f"must be an object, got {_type_name(call)}")]
     inner = call
     if "function" in call:
         where, inner = f"{where}.function", call["function"]
         if not isinstance(inner, dict):
-            return [(where, f"must be an object, got {_kind(inner)}")]
+            return [(where, f"must be an object, got {_type_name(inner)}")]
     errors = []
     name = inner.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -109,7 +103,7 @@ def _validate_call(call, where: str, declared: list[str]) -> list[tuple[str, str
 def _validate_message(msg, i: int, prev, declared: list[str]) -> list[tuple[str, str]]:
     where = f"messages[{i}]"
     if not isinstance(msg, dict):
-        return [(where, f"must be an object, got {_kind(msg)}")]
+        return [(where, f"must be an object, got {_type_name(msg)}")]
     role = msg.get("role")
     if role not in ROLES:
         return [(f"{where}.role", f"invalid role {role!r}; expected one of {', '.join(ROLES)}")]
@@ -120,27 +114,27 @@ def _validate_message(msg, i: int, prev, declared: list[str]) -> list[tuple[str,
     calls = msg.get("tool_calls")
     if role == "assistant":
         if calls is not None and not isinstance(calls, list):
-            errors.append((f"{where}.tool_calls", f"must be a list, got {_kind(calls)}"))
+            errors.append((f"{where}.tool_calls", f"must be a list, got {_type_name(calls)}"))
             calls = None
         for j, call in enumerate(calls or []):
             errors += _validate_call(call, f"{where}.tool_calls[{j}]", declared)
         if not calls:
             if not isinstance(content, str):
-                errors.append((f"{where}.content", f"must be a string when there are no tool_calls, got {_kind(content)}"))
+                errors.append((f"{where}.content", f"must be a string when there are no tool_calls, got {_type_name(content)}"))
             elif not content.strip():
                 errors.append((f"{where}.content", "is empty and there are no tool_calls"))
         elif content is not None and not isinstance(content, str):
-            errors.append((f"{where}.content", f"must be a string or null, got {_kind(content)}"))
+            errors.append((f"{where}.content", f"must be a string or null, got {_type_name(content)}"))
         return errors
     if not isinstance(content, str):
-        errors.append((f"{where}.content", f"must be a string, got {_kind(content)}"))
+        errors.append((f"{where}.content", f"must be a string, got {_type_name(content)}"))
     if role == "tool":
         follows_call = isinstance(prev, dict) and (
             prev.get("role") == "tool" or (prev.get("role") == "assistant" and prev.get("tool_calls")))
         if not follows_call:
             errors.append((where, "a tool message must follow an assistant message with tool_calls or another tool message"))
         if "name" in msg and not isinstance(msg["name"], str):
-            errors.append((f"{where}.name", f"must be a string, got {_kind(msg['name'])}"))
+            errors.append((f"{where}.name", f"must be a string, got {_type_name(msg['name'])}"))
     return errors
 
 
@@ -151,14 +145,14 @@ def validate_record(record) -> list[tuple[str, str]]:
     [('messages[0].role', 'the first non-system message must be from the user')]
     """
     if not isinstance(record, dict):
-        return [("", f"row must be a JSON object, got {_kind(record)}")]
+        return [("", f"row must be a JSON object, got {_type_name(record)}")]
     errors, declared = [], []
     if record.get("tools") is not None:
         errors, declared = _validate_tools(record["tools"])
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:
         problem = "is missing" if messages is None else (
-            "must not be empty" if isinstance(messages, list) else f"must be a list, got {_kind(messages)}")
+            "must not be empty" if isinstance(messages, list) else f"must be a list, got {_type_name(messages)}")
         return errors + [("messages", problem)]
     for i, msg in enumerate(messages):
         errors += _validate_message(msg, i, messages[i - 1] if i else None, declared)
@@ -298,6 +292,20 @@ def load_records(path) -> LoadResult:
     return result
 
 
+def split_sizes(rows: int, eval_fraction: float) -> tuple[int, int]:
+    """``(train, eval)`` sizes of a split: a rounded share, at least one of each when possible.
+
+    >>> split_sizes(100, 0.1)
+    (90, 10)
+    >>> split_sizes(5, 0.05)
+    (4, 1)
+    """
+    n_eval = round(rows * eval_fraction)
+    if eval_fraction > 0 and rows >= 2:
+        n_eval = min(max(n_eval, 1), rows - 1)
+    return rows - n_eval, n_eval
+
+
 def split_records(records: list, eval_fraction: float, seed: int) -> tuple[list, list]:
     """Deterministically shuffle and split into ``(train, eval)``.
 
@@ -310,9 +318,7 @@ def split_records(records: list, eval_fraction: float, seed: int) -> tuple[list,
     n = len(records)
     order = list(range(n))
     random.Random(seed).shuffle(order)
-    n_eval = round(n * eval_fraction)
-    if eval_fraction > 0 and n >= 2:
-        n_eval = min(max(n_eval, 1), n - 1)
+    n_eval = split_sizes(n, eval_fraction)[1]
     eval_idx = set(order[:n_eval])
     train = [records[i] for i in order if i not in eval_idx]
     evals = [records[i] for i in order[:n_eval]]
