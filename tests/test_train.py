@@ -89,7 +89,9 @@ def trained_run(tmp_path_factory, tiny_model_path):
 def test_cli_training_writes_the_run_folder(trained_run):
     status = trained_run.read_status()
     assert status["state"] == "completed" and status["step"] == 40 and status["total_steps"] == 40
-    assert (trained_run.path / "recipe.yaml").exists() and "training" in trained_run.log_path.read_text()
+    log = trained_run.log_path.read_text()
+    assert (trained_run.path / "recipe.yaml").exists() and "training completed" in log
+    assert "step 40/40" in log and "{'loss'" not in log  # each event logged once, not also as a raw dict
     assert (trained_run.adapter_path / "adapter_config.json").exists()
     assert (trained_run.adapter_path / "adapter_model.safetensors").exists()
     assert (trained_run.adapter_path / "tokenizer_config.json").exists()

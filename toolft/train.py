@@ -234,6 +234,7 @@ def run_training(recipe_path: str | Path, run_dir: str | Path) -> int:
 
 
 def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
+    from transformers import PrinterCallback
     from trl import SFTTrainer
 
     from toolft.data.sample import write_jsonl
@@ -250,7 +251,7 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
     tokenizer = load_tokenizer(recipe.model.name_or_path)
     model = load_base_model(recipe.model.name_or_path, recipe.model.dtype)
     log.info("model: %s (%s parameters)", recipe.model.name_or_path, f"{model.num_parameters():,}")
-    return SFTTrainer(
+    trainer = SFTTrainer(
         model=model,
         args=sft_config(recipe, run.path / "checkpoints", has_eval=bool(eval_rows)),
         train_dataset=to_dataset(train_rows),
@@ -259,6 +260,9 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
         peft_config=lora_config(recipe),
         callbacks=[_progress_callback(run, cancel_requested)],
     )
+    # our callback logs each event once, formatted; the Trainer's printer would repeat it as a dict
+    trainer.remove_callback(PrinterCallback)
+    return trainer
 
 
 class _ReadOnlyRun(RunFolder):

@@ -75,3 +75,12 @@ def test_sample_gives_every_category():
     counts = [int(part.split("**")[1]) for part in summary.split("Categories: ")[1].split("\n")[0].split(" · ")]
     assert len(counts) == 6 and all(counts) and sum(counts) == 120
     assert len(preview) == 50
+
+
+def test_sample_defaults_to_the_default_recipes_size():
+    from toolft.recipe import default_preset_name, load_recipe
+    from toolft.ui.data_tab import default_sample_rows
+
+    expected = load_recipe(default_preset_name()).data.sample_rows
+    assert default_sample_rows() == expected
+    assert use_sample(None)[3] == {"train_file": "sample", "sample_rows": expected}

@@ -47,6 +47,13 @@ def _first_answer(record: dict) -> str:
     return ""
 
 
+def default_sample_rows() -> int:
+    """The default recipe's sample size, so "Use bundled sample data" trains what the README measured."""
+    from toolft.recipe import default_preset_name, load_recipe
+
+    return load_recipe(default_preset_name()).data.sample_rows
+
+
 def preview_rows(result: LoadResult, limit: int = PREVIEW_ROWS) -> list[list]:
     """One row per valid record (the first ``limit``): line, category, user message, answer, tool count."""
     rows = []
@@ -106,7 +113,7 @@ def use_sample(rows: int | None, seed: int = 0) -> tuple[str, list[list], list[l
     """Generate the bundled sample (``rows`` rows, ``seed`` = the recipe's split seed) and check it."""
     from toolft.data.sample import generate_sample
 
-    rows = int(rows or 600)
+    rows = int(rows or default_sample_rows())
     records = generate_sample(rows, seed=int(seed or 0))
     result = LoadResult(total=len(records))
     for line, record in enumerate(records, start=1):
@@ -129,7 +136,7 @@ def build_data_tab(data_state, recipe_state) -> None:
         with gr.Column():
             upload = gr.File(label="Upload .jsonl / .json", file_types=[".jsonl", ".json"], type="filepath")
         with gr.Column():
-            rows = gr.Slider(10, 5000, value=600, step=10, label="Sample rows",
+            rows = gr.Slider(10, 5000, value=default_sample_rows(), step=10, label="Sample rows",
                              info="How many synthetic conversations to generate.")
             sample_btn = gr.Button("Use bundled sample data", variant="primary")
     summary = gr.Markdown("No dataset chosen yet: the recipe uses the bundled sample by default.")
