@@ -10,7 +10,7 @@ from toolft.recipe import load_recipe
 from toolft.ui.common import store_upload
 from toolft.runfolder import RunFolder
 from toolft.runs import process_start_time
-from toolft.ui.train_tab import cancel, command_preview, launch, recipe_check, refresh
+from toolft.ui.train_tab import LOG_LINES, cancel, command_preview, launch, recipe_check, refresh
 
 
 def make_run(name: str, status: dict, metrics: list[dict] = (), log: str = "") -> RunFolder:
@@ -73,7 +73,7 @@ def test_refresh_renders_status_log_and_metrics():
 
     assert "20250102-000000-tiny" in status and "running" in status
     assert "step **10/40** (25%)" in status and "ETA 5m 00s" in status
-    assert log_text.splitlines() == [f"log line {i}" for i in range(60, 100)]
+    assert log_text.splitlines() == [f"log line {i}" for i in range(100 - LOG_LINES, 100)]
     traces = {trace.name: trace for trace in figure.data}
     assert list(traces["loss"].x) == [5, 10] and list(traces["loss"].y) == [2.5, 1.8]
     assert list(traces["eval_loss"].y) == [1.9]

@@ -16,7 +16,7 @@ from pathlib import Path
 from toolft.runfolder import FINAL_STATES, RunFolder
 from toolft.ui.common import check_recipe, duration, problems_markdown
 
-LOG_LINES = 40
+LOG_LINES = 20  # the box is this tall, so the newest line is always in view (autoscroll does not fire)
 BAR_WIDTH = 24
 
 
@@ -173,22 +173,22 @@ def build_train_tab(demo, recipe_state) -> None:
     message = gr.Markdown()
     status = gr.Markdown("Loading…")
     plot = gr.Plot(label="Loss and learning rate")
-    log = gr.Textbox(label=f"train.log (last {LOG_LINES} lines)", lines=12, max_lines=12, interactive=False,
-                     autoscroll=True)
+    log = gr.Textbox(label=f"train.log (last {LOG_LINES} lines)", lines=LOG_LINES, max_lines=LOG_LINES,
+                     interactive=False)
     plot_key = gr.State(None)
     timer = gr.Timer(2)
 
     def on_recipe(recipe):
-        return recipe_check(recipe), command_preview(recipe)
+        return recipe_check(recipe), command_preview(recipe), ""  # an old launch message no longer applies
 
     def on_tick(shown_key):
         status_md, figure, log_text, key = refresh()
         return status_md, figure if key != shown_key else gr.skip(), log_text, key
 
-    recipe_state.change(on_recipe, inputs=[recipe_state], outputs=[check, command], show_progress="hidden")
+    recipe_state.change(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
     launch_btn.click(launch, inputs=[recipe_state], outputs=[message]).then(
         on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key], show_progress="hidden")
     cancel_btn.click(cancel, outputs=[message])
     timer.tick(on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key])
     demo.load(on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key], show_progress="hidden")
-    demo.load(on_recipe, inputs=[recipe_state], outputs=[check, command], show_progress="hidden")
+    demo.load(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
