@@ -121,8 +121,9 @@ class JobRunner:
             return
         status = run.read_status()
         if status.get("state") not in FINAL_STATES:
-            run.write_status(state="failed", error=f"trainer exited with code {proc.returncode} "
-                                                    "before finishing; see train.log")
+            last = next((line for line in reversed(run.tail_log(2000).splitlines()) if line.strip()), "")
+            run.write_status(state="failed", error=f"trainer exited with code {proc.returncode}: "
+                                                    f"{last.strip() or 'see train.log'}")
 
     def start(self, recipe: Recipe, name: str | None = None) -> RunFolder:
         """Write a new run folder for ``recipe`` and launch training; raise JobBusyError if busy."""

@@ -78,6 +78,9 @@ ROW = ('{"messages": [{"role": "user", "content": "Hi %d"}, {"role": "assistant"
 def test_tabs_data_recipe_and_train(app_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
+    from toolft.data.records import split_sizes
+    from toolft.ui.data_tab import default_sample_rows
+
     upload = tmp_path / "mine.jsonl"
     upload.write_text("\n".join([ROW % 1, "{oops", ROW % 2, ROW % 3]) + "\n", encoding="utf-8")
     with sync_playwright() as p:
@@ -90,12 +93,13 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
 
             page.get_by_role("tab", name="Data").click()
             page.get_by_role("button", name="Use bundled sample data").click()
-            expect(page.get_by_text("Bundled sample data (600 rows")).to_be_visible(timeout=30_000)
+            rows = default_sample_rows()
+            expect(page.get_by_text(f"Bundled sample data ({rows} rows")).to_be_visible(timeout=30_000)
             expect(page.get_by_text("single call").first).to_be_visible()
 
             page.get_by_role("tab", name="Recipe").click()
             expect(page.get_by_role("heading", name="Plan")).to_be_visible(timeout=30_000)
-            expect(page.get_by_text("540 training rows")).to_be_visible()
+            expect(page.get_by_text(f"{split_sizes(rows, 0.1)[0]} training rows")).to_be_visible()
 
             # an upload with a bad line: the line is named, and the recipe trains on the copy
             page.get_by_role("tab", name="Data").click()
