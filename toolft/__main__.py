@@ -129,8 +129,10 @@ def cmd_train(args) -> int:
 def cmd_eval(args) -> int:
     from toolft.evaluate import evaluate_run
 
+    from toolft.runfolder import RunFolder
+
     run_dir = Path(args.run_dir)
-    if not (run_dir / "adapter" / "adapter_config.json").exists():
+    if not RunFolder(run_dir).has_adapter():
         raise UsageError(f"{run_dir} has no trained adapter (is it a finished run folder?)")
     if args.data:
         from toolft.data.records import DataFileError, load_records

@@ -106,12 +106,13 @@ def load_finetuned(run_dir: str | Path):
     from peft import PeftModel
 
     from toolft.recipe import load_recipe
+    from toolft.runfolder import RunFolder
 
-    run_dir = Path(run_dir)
-    adapter = run_dir / "adapter"
-    if not (adapter / "adapter_config.json").exists():
-        raise FileNotFoundError(f"{run_dir.name} has no trained adapter (adapter/adapter_config.json is missing)")
-    recipe = load_recipe(run_dir / "recipe.yaml")
+    run = RunFolder(run_dir)
+    if not run.has_adapter():
+        raise FileNotFoundError(f"{run.name} has no trained adapter (adapter/adapter_config.json is missing)")
+    adapter = run.adapter_path
+    recipe = load_recipe(run.recipe_path)
     base = load_base_model(recipe.model.name_or_path, recipe.model.dtype)
     model = PeftModel.from_pretrained(base, str(adapter))
     model.eval()

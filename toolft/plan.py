@@ -144,10 +144,10 @@ def _shape_summary(config_json: str, config_class: type) -> tuple[int, tuple[tup
 
 
 def _targets(target_modules: str) -> list[str] | None:
-    """``None`` for all-linear, else the stripped comma-separated names."""
-    if target_modules.strip() == "all-linear":
-        return None
-    return [t.strip() for t in target_modules.split(",") if t.strip()]
+    """``None`` for all-linear, else the stripped comma-separated names (the recipe's own rule)."""
+    from toolft.recipe import LoraSettings
+
+    return LoraSettings(target_modules=target_modules).target_list()
 
 
 def count_params(config, lora_r: int, target_modules: str) -> tuple[int, int]:

@@ -58,6 +58,16 @@ class LoraSettings:
                                            "and MLP, which tracks full fine-tuning closely) or a comma-separated "
                                            "list such as q_proj,v_proj.")
 
+    def target_list(self) -> list[str] | None:
+        """``None`` for all-linear, else the comma-separated module names, stripped.
+
+        >>> LoraSettings(target_modules=" q_proj, v_proj ").target_list()
+        ['q_proj', 'v_proj']
+        """
+        if self.target_modules.strip() == "all-linear":
+            return None
+        return [t.strip() for t in self.target_modules.split(",") if t.strip()]
+
 
 @dataclass
 class TrainingSettings:

@@ -135,12 +135,11 @@ def sft_config(recipe: Recipe, output_dir: Path, has_eval: bool):
 def lora_config(recipe: Recipe):
     from peft import LoraConfig
 
-    targets = recipe.lora.target_modules.strip()
     return LoraConfig(
         r=recipe.lora.r,
         lora_alpha=recipe.lora.alpha,
         lora_dropout=recipe.lora.dropout,
-        target_modules=targets if targets == "all-linear" else [m.strip() for m in targets.split(",") if m.strip()],
+        target_modules=recipe.lora.target_list() or "all-linear",
         bias="none",
         task_type="CAUSAL_LM",
     )

@@ -281,6 +281,16 @@ def load_records(path) -> LoadResult:
     rows = list(_jsonl_rows(text)) if path.suffix.lower() == ".jsonl" else _json_rows(path, text)
     if not rows:
         raise DataFileError(f"{path}: contains no rows")
+    return check_rows(rows)
+
+
+def check_rows(rows) -> LoadResult:
+    """Validate ``(line, row, parse_error)`` triples: normalised copies of the valid rows, errors for the rest.
+
+    >>> check_rows([(1, {"messages": []}, None)]).errors[0].line
+    1
+    """
+    rows = list(rows)
     result = LoadResult(total=len(rows))
     for line, row, parse_error in rows:
         problems = [("", parse_error)] if parse_error else validate_record(row)

@@ -11,15 +11,7 @@ from __future__ import annotations
 
 import json
 
-from toolft.data.records import (
-    DataFileError,
-    LoadResult,
-    RowError,
-    load_records,
-    normalize_record,
-    row_category,
-    validate_record,
-)
+from toolft.data.records import DataFileError, LoadResult, check_rows, load_records, row_category
 from toolft.data.stats import summarize
 from toolft.ui.common import store_upload
 
@@ -115,13 +107,7 @@ def use_sample(rows: int | None, seed: int = 0) -> tuple[str, list[list], list[l
 
     rows = int(rows or default_sample_rows())
     records = generate_sample(rows, seed=int(seed or 0))
-    result = LoadResult(total=len(records))
-    for line, record in enumerate(records, start=1):
-        problems = validate_record(record)
-        result.errors += [RowError(line, field, message) for field, message in problems]
-        if not problems:
-            result.records.append(normalize_record(record))
-            result.lines.append(line)
+    result = check_rows((line, record, None) for line, record in enumerate(records, start=1))
     summary_md, preview, errors = _view(result, f"Bundled sample data ({rows} rows, seed {seed or 0})")
     return summary_md, preview, errors, {"train_file": "sample", "sample_rows": rows}
 
