@@ -89,8 +89,12 @@ def test_compare_runs_base_and_finetuned_on_a_real_adapter(tiny_model_path):
 
     run = make_run("20250104-000000-fresh", adapter=False)
     save_recipe(load_recipe("tiny-cpu"), run.recipe_path)
+    import torch
+
+    torch.manual_seed(0)  # a fixed random adapter, scaled up (alpha/r = 16) so it always changes the answer
     model = get_peft_model(load_base_model("tiny-qwen3", "float32"),
-                           LoraConfig(r=4, target_modules="all-linear", task_type="CAUSAL_LM", init_lora_weights=False))
+                           LoraConfig(r=4, lora_alpha=64, target_modules="all-linear", task_type="CAUSAL_LM",
+                                      init_lora_weights=False))
     model.save_pretrained(str(run.adapter_path))
     load_tokenizer("tiny-qwen3").save_pretrained(str(run.adapter_path))
 
