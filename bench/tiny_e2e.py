@@ -1,11 +1,16 @@
 """End-to-end CPU benchmark: the default demo, measured the way a user would run it.
 
-1. build tiny-qwen3 (or find it cached),
+1. ``python -m toolft tiny build`` (timed; cached afterwards),
 2. ``python -m toolft train tiny-cpu --run-dir RUN`` (real subprocess, timed),
-3. ``python -m toolft eval --run-dir RUN --json`` on the held-out split,
+3. ``python -m toolft eval --run-dir RUN --json --verbose`` on four held-out sets:
 
-then prints base and fine-tuned side by side with their ratio, the training wall
-time and the loss curve's first and last values. Run from the repository root:
+   * ``own``: the run's own held-out split (values from the sample's held-out pools),
+   * ``seed987654``: 200 rows of ``data sample --seed 987654`` (training pools, new combinations),
+   * ``seed987654-heldout``: the same with ``--pools heldout`` (values no training row has),
+   * ``visitor``: ``tests/fixtures/visitor_prompts.jsonl``, 36 prompts written by hand,
+
+then prints base and fine-tuned side by side for each. Run from the repository root
+with a fresh ``TOOLFT_HOME`` / ``TOOLFT_MODELS_DIR`` to time a first use:
 
     python bench/tiny_e2e.py [--recipe tiny-cpu] [--out bench-out]
 
@@ -23,6 +28,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+METRICS = [("exact_match", "exact calls (of call rows)", "n"), ("exact_match_single", "exact calls, single-call rows",
+                                                                   "n_single"),
+           ("name_accuracy", "right tool name(s)", "n"), ("tool_call_rate", "parseable call, declared tool", "n"),
+           ("call_rate", "any call (of all rows)", "rows"), ("false_call_rate", "call where none was due", "n_other")]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -30,13 +39,24 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "toolft", *args], cwd=REPO, env=env, capture_output=True, text=True)
 
 
+def table(name: str, result: dict) -> str:
+    base, ft = result["base"], result["finetuned"]
+    lines = [f"\n== {name}: {result['data']} ({ft['rows']} rows)", f"{'metric':<34}{'base':>7}{'tuned':>7}   n"]
+    for key, label, n in METRICS:
+        lines.append(f"{label:<34}{base[key]:>7.2f}{ft[key]:>7.2f}   {ft[n]}")
+    for label, stats in ft["label_accuracy"].items():
+        b = base["label_accuracy"].get(label, {}).get("accuracy", 0.0)
+        lines.append(f"{'answered as ' + label:<34}{b:>7.2f}{stats['accuracy']:>7.2f}   {stats['n']}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", default="tiny-cpu")
     parser.add_argument("--out", default=str(REPO / "bench-out"))
-    parser.add_argument("--limit", type=int, default=None, help="score at most this many held-out rows")
     args = parser.parse_args()
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     run_dir = out / f"run-{time.strftime('%Y%m%d-%H%M%S')}"
 
     t0 = time.time()
@@ -51,31 +71,34 @@ def main() -> int:
         print(proc.stderr[-4000:])
         return 1
 
-    t0 = time.time()
-    eval_args = ["eval", "--run-dir", str(run_dir), "--json"] + (["--limit", str(args.limit)] if args.limit else [])
-    proc = cli(*eval_args)
-    eval_s = time.time() - t0
-    if proc.returncode != 0:
-        print(proc.stderr[-4000:])
-        return 1
-    result = json.loads(proc.stdout)
+    sets = {"own": None}
+    for name, extra in (("seed987654", []), ("seed987654-heldout", ["--pools", "heldout"])):
+        path = out / f"{name}.jsonl"
+        assert cli("data", "sample", str(path), "--n", "200", "--seed", "987654", *extra).returncode == 0
+        sets[name] = str(path)
+    sets["visitor"] = str(REPO / "tests" / "fixtures" / "visitor_prompts.jsonl")
 
-    train = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    losses = [e["loss"] for e in train if e.get("event") == "train"]
-    evals = [e["eval_loss"] for e in train if e.get("event") == "eval"]
-    base, ft = result["base"], result["finetuned"]
+    results, eval_s = {}, {}
+    for name, data in sets.items():
+        t0 = time.time()
+        proc = cli("eval", "--run-dir", str(run_dir), "--json", "--verbose", *(["--data", data] if data else []))
+        eval_s[name] = time.time() - t0
+        if proc.returncode != 0:
+            print(proc.stderr[-4000:])
+            return 1
+        results[name] = json.loads(proc.stdout)
+
+    events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    losses = [e["loss"] for e in events if e.get("event") == "train"]
+    evals = [round(e["eval_loss"], 3) for e in events if e.get("event") == "eval"]
     print(f"recipe {args.recipe}: run folder {run_dir}")
-    print(f"tiny build (cached if 0s-ish): {build_s:.0f}s; training: {train_s:.0f}s; eval: {eval_s:.0f}s")
-    print(f"train loss {losses[0]:.3f} -> {losses[-1]:.3f}; eval loss per epoch {[round(x, 3) for x in evals]}")
-    print(f"{'metric':<18}{'base':>8}{'finetuned':>11}")
-    for key in ("tool_call_rate", "name_accuracy", "exact_match", "false_call_rate"):
-        print(f"{key:<18}{base[key]:>8.2f}{ft[key]:>11.2f}")
-    for label, stats in ft["label_accuracy"].items():
-        b = base["label_accuracy"].get(label, {}).get("accuracy", 0.0)
-        print(f"{'acc ' + label:<18}{b:>8.2f}{stats['accuracy']:>11.2f}   (n={stats['n']})")
-    print(f"tool-call rows scored: {ft['n']} of {ft['rows']} held-out rows")
+    print(f"tiny build: {build_s:.0f}s (about 0 when cached); training: {train_s:.0f}s; "
+          f"eval: {', '.join(f'{k} {v:.0f}s' for k, v in eval_s.items())}")
+    print(f"train loss {losses[0]:.3f} -> {losses[-1]:.3f}; eval loss per epoch {evals}")
+    for name, result in results.items():
+        print(table(name, result))
     (out / "last.json").write_text(json.dumps({"recipe": args.recipe, "build_s": build_s, "train_s": train_s,
-                                                "eval_s": eval_s, "losses": losses, "result": result}, indent=2))
+                                                "eval_s": eval_s, "losses": losses, "results": results}, indent=2))
     return 0
 
 

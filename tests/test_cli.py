@@ -87,3 +87,31 @@ def test_expected_errors_are_one_line_not_tracebacks(tmp_path):
         assert proc.returncode == 2, (args, proc.stderr)
         assert "Traceback" not in proc.stderr and (needle is None or needle in proc.stderr), (args, proc.stderr)
     assert not (tmp_path / "run").exists()
+
+
+def test_json_commands_print_only_json_on_a_fresh_home(tmp_path):
+    """Nothing built yet: data check builds only the tokenizer, with its progress on stderr."""
+    fresh = {"TOOLFT_HOME": str(tmp_path / "home"), "TOOLFT_MODELS_DIR": str(tmp_path / "models")}
+    data = tmp_path / "three.jsonl"
+    assert run_cli("data", "sample", data, "--n", "3", env=fresh).returncode == 0
+    proc = run_cli("data", "check", data, "--json", env=fresh)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["valid"] == 3 and summary["tokens"]["max"] > 0
+    assert "tokenizer" in proc.stderr  # the one-off build says what it is doing
+    assert [p.name for p in (tmp_path / "models").iterdir() if "tokenizer" not in p.name] == []  # no model build
+    for args in (("plan", "tiny-cpu", "--json"), ("runs", "list", "--json")):
+        proc = run_cli(*args, env=fresh)
+        assert proc.returncode == 0, proc.stderr
+        json.loads(proc.stdout)
+
+
+def test_data_sample_draws_held_out_values_on_request(tmp_path):
+    from toolft.data.sample import HELDOUT
+
+    path = tmp_path / "held.jsonl"
+    assert run_cli("data", "sample", path, "--n", "40", "--seed", "9", "--pools", "heldout").returncode == 0
+    text = path.read_text(encoding="utf-8")
+    assert any(city in text for city in HELDOUT["CITIES"])
+    proc = run_cli("data", "sample", path, "--pools", "nope")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr

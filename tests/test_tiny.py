@@ -1,10 +1,11 @@
 """The offline base model: real Qwen3 architecture, a chat template with tools, and no tool knowledge."""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from toolft.data.sample import generate_sample
+from toolft.data.sample import TOOLS, generate_sample
 from toolft.tiny import MARKUP_TOKENS, TinySpec, tiny_model_dir
 
 
@@ -57,6 +58,88 @@ def test_base_chats_and_stops(tiny):
 def test_base_does_not_call_tools(tiny):
     model, tok = tiny
     rows = [r for r in generate_sample(30, seed=99) if r["messages"][0]["role"] == "user"][:8]
+    names = {t["function"]["name"] for t in generate_sample(1, seed=0)[0]["tools"]} | set(TOOLS)
     for row in rows:
         reply = _answer(model, tok, row["messages"][:1], tools=row["tools"], max_new_tokens=30)
         assert "<tool_call>" not in reply, reply
+        text = reply.replace("<|im_end|>", "").strip()
+        assert text not in names and len(text.split()) >= 3, reply  # prose, never a bare function name
+
+
+# --------------------------------------------------------------------------- tokenizer: values tokenize alike everywhere
+def _contains(seq: list[int], part: list[int]) -> bool:
+    return any(seq[i:i + len(part)] == part for i in range(len(seq) - len(part) + 1))
+
+
+@pytest.mark.parametrize("value", ["Istanbul", "Quito", "Porto Alegre", "docs/changelog.md", "1760", "2027-03-05",
+                                   "marta.k@bluefin.org", "Fix flaky upload test", "ls -la build/"])
+def test_a_value_tokenizes_the_same_in_prose_and_inside_json(tiny_model_path, value):
+    """Copying a value from the request into a call must be a copy of the same tokens."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    alone = tok(value, add_special_tokens=False)["input_ids"]
+    for context in (f"What about {value} today?", f"Use {value}.", f'{{"arg": "{value}"}}', f"[{value}]",
+                    f"{{\"amount\": {value}, \"x\": 1}}"):
+        assert _contains(tok(context, add_special_tokens=False)["input_ids"], alone), (value, context)
+
+
+def test_the_tokenizer_is_built_alone_in_seconds_without_the_model(tmp_path, monkeypatch):
+    from toolft.tiny import ensure_tiny_tokenizer, tiny_model_dir
+
+    monkeypatch.setenv("TOOLFT_MODELS_DIR", str(tmp_path / "models"))
+    path = ensure_tiny_tokenizer()
+    assert (path / "tokenizer_config.json").exists()
+    assert not tiny_model_dir().exists()  # no model build was started for it
+    assert ensure_tiny_tokenizer() == path  # cached
+
+
+# --------------------------------------------------------------------------- builds: atomic, quiet on stdout
+MINI = dict(vocab_size=600, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+            num_key_value_heads=1, head_dim=16, corpus_size=60, documents=4, cannot_act=8, arguments=8, refusals=4,
+            tokens_per_batch=256)
+
+
+def test_a_build_writes_progress_to_stderr_never_stdout(tmp_path, monkeypatch, capfd):
+    from toolft.tiny import ensure_tiny_model
+
+    monkeypatch.setenv("TOOLFT_MODELS_DIR", str(tmp_path / "models"))
+    seen = []
+    path = ensure_tiny_model(TinySpec(steps=12, **MINI), progress=lambda step, total, eta: seen.append((step, total)))
+    out, err = capfd.readouterr()
+    assert out == "" and "[tiny] pretrain step 1/12" in err and "left)" in err  # the log carries an ETA
+    assert seen[0] == (1, 12) and seen[-1] == (12, 12)
+    assert (path / "config.json").exists() and (path / "tokenizer_config.json").exists()
+
+
+def test_a_killed_build_is_rebuilt_not_reused(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "TOOLFT_MODELS_DIR": str(tmp_path / "models")}
+    script = (f"from toolft.tiny import TinySpec, ensure_tiny_model; "
+              f"print(ensure_tiny_model(TinySpec(steps=400, **{MINI!r})), flush=True)")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # wait until pre-training is under way, then kill it hard
+        if "pretrain step 1/" in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    models = tmp_path / "models"
+    assert not any(p.name.startswith("tiny-qwen3-") and not p.name.endswith((".building", ".lock")) and
+                   "tokenizer" not in p.name for p in models.iterdir())  # nothing half-built in the final place
+    assert any(p.name.endswith(".building") for p in models.iterdir())
+
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    built = Path(done.stdout.strip())
+    assert (built / "config.json").exists() and (built / "model.safetensors").exists()
+    assert not any(p.name.endswith(".building") for p in models.iterdir())
+    assert "pretrain step 400/400" in done.stderr  # rebuilt from scratch, not picked up half-way

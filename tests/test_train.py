@@ -97,6 +97,9 @@ def test_cli_training_writes_the_run_folder(trained_run):
     assert (trained_run.adapter_path / "tokenizer_config.json").exists()
     held_out = (trained_run.data_dir / "eval.jsonl").read_text().splitlines()
     assert len(held_out) == 16  # 10% of 160 rows
+    from toolft.tiny import tiny_model_dir
+
+    assert status["base_model_path"] == str(tiny_model_dir())  # the exact base build the adapter belongs to
 
 
 def test_metrics_have_falling_loss(trained_run):
@@ -118,14 +121,21 @@ def test_cli_eval_reports_base_and_finetuned(trained_run):
     result = json.loads(proc.stdout)
     rows = result["rows"]
     assert len(rows) == 6
-    wanted = [r for r in rows if r["expected"] == "tool_call"]
+    held_out = [json.loads(line) for line in (trained_run.data_dir / "eval.jsonl").read_text().splitlines()][:6]
+    for row, record in zip(rows, held_out):  # --verbose keeps each row's line, gold answer and both raw texts
+        reference = next(m for m in record["messages"] if m["role"] == "assistant")
+        assert row["expected"]["calls"] == [{"name": c["function"]["name"], "arguments": c["function"]["arguments"]}
+                                            for c in reference.get("tool_calls") or []]
+        assert isinstance(row["line"], int) and isinstance(row["base"]["text"], str)
+        assert isinstance(row["finetuned"]["text"], str) and isinstance(row["finetuned"]["exact"], bool)
+    wanted = [r for r in rows if r["expected"]["label"] == "tool_call"]
     for side in ("base", "finetuned"):
         card = result[side]
         assert card["rows"] == 6 and card["n"] == len(wanted) >= 1 and card["n_other"] == 6 - len(wanted)
         # the rate counts rows answered with a call (to declared tools), so it is bounded by the labels
         called = sum(r[side]["label"] == "tool_call" for r in wanted)
         assert round(card["tool_call_rate"] * card["n"]) <= called
-    assert result["base"]["tool_call_rate"] == 0.0  # the tiny base has never seen a tool call
+    assert result["base"]["tool_call_rate"] == 0.0 == result["base"]["call_rate"]  # the base never saw a call
     assert all("<tool_call>" not in r["base"]["text"] for r in rows)
 
 

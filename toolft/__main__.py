@@ -2,7 +2,7 @@
 
 Commands::
 
-    data sample OUT.jsonl [--n N] [--seed S]     write the bundled synthetic dataset
+    data sample OUT.jsonl [--n N] [--seed S] [--pools heldout]   write the bundled synthetic dataset
     data check FILE [--json] [--model M]         validate a dataset and summarise it
     plan RECIPE [--json]                         parameters, steps and memory before training
     train RECIPE --run-dir DIR                   train; DIR becomes a run folder
@@ -44,7 +44,7 @@ def _print_json(obj) -> None:
 def cmd_data_sample(args) -> int:
     from toolft.data.sample import generate_sample, write_jsonl
 
-    rows = generate_sample(args.n, seed=args.seed)
+    rows = generate_sample(args.n, seed=args.seed, pools=args.pools)
     write_jsonl(rows, args.out)
     print(f"wrote {len(rows)} rows to {args.out}")
     return 0
@@ -153,8 +153,10 @@ def cmd_eval(args) -> int:
     for side in ("base", "finetuned"):
         s = result[side]
         labels = ", ".join(f"{k} {v['accuracy']:.0%} of {v['n']}" for k, v in s["label_accuracy"].items())
-        print(f"{side:>9}: tool_call_rate {s['tool_call_rate']:.0%} (n={s['n']}), names {s['name_accuracy']:.0%}, "
-              f"exact {s['exact_match']:.0%}; labels: {labels}")
+        print(f"{side:>9}: exact calls {s['exact_match']:.0%} of {s['n']} call rows "
+              f"({s['exact_match_single']:.0%} of {s['n_single']} single-call rows), names {s['name_accuracy']:.0%}, "
+              f"parseable calls {s['tool_call_rate']:.0%}; calls where none was due {s['false_call_rate']:.0%} "
+              f"of {s['n_other']}; labels: {labels}")
     return 0
 
 
@@ -190,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out")
     p.add_argument("--n", type=positive_int, default=600, help="number of rows (default 600)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--pools", choices=["train", "heldout"], default="train",
+                   help="value pools: train (default) or heldout (cities, paths, amounts... no training row uses)")
     p.set_defaults(func=cmd_data_sample)
     p = data.add_parser("check", help="validate a .jsonl/.json dataset and summarise it")
     p.add_argument("file")

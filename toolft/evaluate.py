@@ -67,26 +67,62 @@ def compare(model, tokenizer, messages: list[dict], tools: list[dict] | None,
     return out
 
 
-def _same_calls(parsed: ParsedAnswer, reference: dict) -> bool:
-    """True when the calls match the reference's names and arguments (order-free)."""
-    want = sorted((c["function"]["name"], json.dumps(c["function"]["arguments"], sort_keys=True))
-                  for c in reference.get("tool_calls") or [])
-    got = sorted((c.name, json.dumps(c.arguments, sort_keys=True)) for c in parsed.calls)
+def canonical_value(value):
+    """A value in a form where equal JSON values compare equal: numbers by value, dict keys sorted.
+
+    ``12``, ``12.0`` and ``1.2e1`` are one number; ``True`` stays a boolean (never ``1``).
+
+    >>> canonical_value({"b": 12.0, "a": [1, True]}) == canonical_value({"a": [1.0, True], "b": 12})
+    True
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return ("number", float(value))
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), canonical_value(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(canonical_value(v) for v in value))
+    return repr(value)
+
+
+def _call_key(name: str, arguments) -> tuple:
+    return name, canonical_value(arguments if isinstance(arguments, dict) else {})
+
+
+def reference_calls(reference: dict) -> list[dict]:
+    """The reference turn's calls as ``[{"name": ..., "arguments": {...}}]``."""
+    return [{"name": c["function"]["name"], "arguments": c["function"].get("arguments") or {}}
+            for c in reference.get("tool_calls") or []]
+
+
+def same_calls(parsed: ParsedAnswer, reference: dict) -> bool:
+    """True when the calls equal the reference's: same names, every argument value equal, same count.
+
+    Order-free (parallel calls may come in any order); numbers compare by value.
+    """
+    want = sorted(map(repr, (_call_key(c["name"], c["arguments"]) for c in reference_calls(reference))))
+    got = sorted(map(repr, (_call_key(c.name, c.arguments) for c in parsed.calls)))
     return bool(want) and want == got
 
 
 def score(results: list[dict]) -> dict:
     """Aggregate per-row results (``reference``, ``tools``, ``parsed``) into a scorecard.
 
-    * ``tool_call_rate``: of the rows whose reference is a tool call, the share answered
-      with at least one parseable call, every call naming a declared tool; ``n`` counts them.
+    Shares are in [0, 1], rounded to 4 places; each comes with the count it is a share of.
+
+    * ``tool_call_rate``: of the rows whose reference is a tool call (``n``), the share
+      answered with at least one parseable call, every call naming a declared tool.
     * ``name_accuracy`` / ``exact_match``: same rows; called names equal the reference's /
-      names and arguments equal.
-    * ``label_accuracy``: per reference label, the share answered with that label.
+      names and every argument value equal (numbers by value, calls in any order).
+    * ``exact_match_single``: ``exact_match`` on the rows that want exactly one call (``n_single``).
+    * ``call_rate``: of all rows (``rows``), the share answered with a call.
     * ``false_call_rate``: of the rows whose reference is *not* a call (``n_other``), the share
       answered with a call.
+    * ``label_accuracy``: per reference label, the share answered with that label.
     """
     tool_rows = [r for r in results if label_of_message(r["reference"]) == "tool_call"]
+    single_rows = [r for r in tool_rows if len(r["reference"]["tool_calls"]) == 1]
     other_rows = [r for r in results if label_of_message(r["reference"]) != "tool_call"]
 
     def share(rows, test) -> float:
@@ -103,7 +139,10 @@ def score(results: list[dict]) -> dict:
         "tool_call_rate": share(tool_rows, lambda r: call_names_declared(r["parsed"].calls, r["tools"])),
         "name_accuracy": share(tool_rows, lambda r: sorted(c.name for c in r["parsed"].calls) == sorted(
             c["function"]["name"] for c in r["reference"]["tool_calls"])),
-        "exact_match": share(tool_rows, lambda r: _same_calls(r["parsed"], r["reference"])),
+        "exact_match": share(tool_rows, lambda r: same_calls(r["parsed"], r["reference"])),
+        "n_single": len(single_rows),
+        "exact_match_single": share(single_rows, lambda r: same_calls(r["parsed"], r["reference"])),
+        "call_rate": share(results, lambda r: r["parsed"].label == "tool_call"),
         "false_call_rate": share(other_rows, lambda r: r["parsed"].label == "tool_call"),
         "n_other": len(other_rows),
         "label_accuracy": by_label,
@@ -134,8 +173,13 @@ def evaluate_run(run_dir: str | Path, data_path: str | Path | None = None, limit
         answers = compare(model, tokenizer, prompt, record.get("tools"), max_new_tokens)
         for side, answer in answers.items():
             per_side[side].append({"reference": reference, "tools": record.get("tools") or [], "parsed": answer["parsed"]})
-        rows.append({"line": data.lines[i], "expected": label_of_message(reference),
-                     **{side: {"label": a["parsed"].label, "text": a["text"]} for side, a in answers.items()}})
+        rows.append({"line": data.lines[i],
+                     "expected": {"label": label_of_message(reference), "calls": reference_calls(reference),
+                                  "content": reference.get("content") or ""},
+                     **{side: {"label": a["parsed"].label, "text": a["text"],
+                               "calls": [{"name": c.name, "arguments": c.arguments} for c in a["parsed"].calls],
+                               "exact": same_calls(a["parsed"], reference)}
+                        for side, a in answers.items()}})
         if progress:
             progress(i + 1, len(records))
     return {"base": score(per_side["base"]), "finetuned": score(per_side["finetuned"]), "rows": rows,

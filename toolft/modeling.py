@@ -80,9 +80,13 @@ def pick_mixed_precision(setting: str = "auto") -> str:
 
 
 def load_tokenizer(name_or_path: str):
+    """The tokenizer of a model; for ``tiny-qwen3`` only its tokenizer is built (seconds), never the model."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(name_or_path))
+    from toolft.tiny import ensure_tiny_tokenizer
+
+    path = str(ensure_tiny_tokenizer()) if name_or_path == TINY_NAME else resolve_model_path(name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -113,7 +117,10 @@ def load_finetuned(run_dir: str | Path):
         raise FileNotFoundError(f"{run.name} has no trained adapter (adapter/adapter_config.json is missing)")
     adapter = run.adapter_path
     recipe = load_recipe(run.recipe_path)
-    base = load_base_model(recipe.model.name_or_path, recipe.model.dtype)
+    # the base this adapter was trained on, when the run recorded it and it is still there
+    trained_on = run.read_status().get("base_model_path")
+    name = trained_on if trained_on and Path(trained_on).is_dir() else recipe.model.name_or_path
+    base = load_base_model(name, recipe.model.dtype)
     model = PeftModel.from_pretrained(base, str(adapter))
     model.eval()
     tokenizer = load_tokenizer(str(adapter))

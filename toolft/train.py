@@ -36,26 +36,33 @@ log = logging.getLogger("toolft.train")
 def load_training_rows(recipe: Recipe) -> tuple[list[dict], list[dict], list[str]]:
     """Return ``(train_rows, eval_rows, warnings)`` for a recipe's data settings.
 
-    Invalid rows are skipped with a warning naming their line; a file with no
-    valid row at all raises ValueError.
+    The bundled sample is generated as two parts: training rows, and held-out rows whose
+    values come from the sample's held-out pools. A file is shuffled and split by
+    ``split_seed``; its invalid rows are skipped with a warning naming their line, and
+    a file with no valid row at all raises ValueError.
     """
     from toolft.data.records import load_records, split_records
 
     data = recipe.data
     warnings: list[str] = []
     if data.train_file == "sample":
+        from toolft.data.records import split_sizes
         from toolft.data.sample import generate_sample
 
-        rows = generate_sample(data.sample_rows, seed=data.split_seed)
-    else:
-        result = load_records(data.train_file)
-        for err in result.errors[:20]:
-            warnings.append(f"line {err.line}: {err.field + ': ' if err.field else ''}{err.message} (row skipped)")
-        if len(result.errors) > 20:
-            warnings.append(f"... and {len(result.errors) - 20} more invalid rows skipped")
-        rows = result.records
-        if not rows:
-            raise ValueError(f"{data.train_file}: no valid rows to train on ({len(result.errors)} invalid)")
+        # held-out rows draw their values (cities, paths, amounts...) from pools that no
+        # training row uses, so the run's own scorecard measures copying, not recall
+        n_train, n_eval = split_sizes(data.sample_rows, data.eval_fraction)
+        train_rows = generate_sample(n_train, seed=data.split_seed)
+        eval_rows = generate_sample(n_eval, seed=data.split_seed + 1, pools="heldout") if n_eval else []
+        return train_rows, eval_rows, warnings
+    result = load_records(data.train_file)
+    for err in result.errors[:20]:
+        warnings.append(f"line {err.line}: {err.field + ': ' if err.field else ''}{err.message} (row skipped)")
+    if len(result.errors) > 20:
+        warnings.append(f"... and {len(result.errors) - 20} more invalid rows skipped")
+    rows = result.records
+    if not rows:
+        raise ValueError(f"{data.train_file}: no valid rows to train on ({len(result.errors)} invalid)")
     train_rows, eval_rows = split_records(rows, data.eval_fraction, data.split_seed)
     return train_rows, eval_rows, warnings
 
@@ -237,7 +244,7 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
     from trl import SFTTrainer
 
     from toolft.data.sample import write_jsonl
-    from toolft.modeling import load_base_model, load_tokenizer
+    from toolft.modeling import load_base_model, load_tokenizer, resolve_model_path
 
     train_rows, eval_rows, warnings = load_training_rows(recipe)
     for warning in warnings:
@@ -247,8 +254,12 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
         write_jsonl(eval_rows, run.data_dir / "eval.jsonl")
     log.info("data: %d training rows, %d held out", len(train_rows), len(eval_rows))
 
+    _build_tiny_if_needed(recipe, run)
     tokenizer = load_tokenizer(recipe.model.name_or_path)
     model = load_base_model(recipe.model.name_or_path, recipe.model.dtype)
+    # the exact base the adapter is trained on (tiny-qwen3 resolves to a folder per build spec),
+    # so a later toolft with another tiny spec still pairs this adapter with its own base
+    run.write_status(base_model_path=resolve_model_path(recipe.model.name_or_path))
     log.info("model: %s (%s parameters)", recipe.model.name_or_path, f"{model.num_parameters():,}")
     trainer = SFTTrainer(
         model=model,
@@ -262,6 +273,22 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
     # our callback logs each event once, formatted; the Trainer's printer would repeat it as a dict
     trainer.remove_callback(PrinterCallback)
     return trainer
+
+
+def _build_tiny_if_needed(recipe: Recipe, run: RunFolder) -> None:
+    """Build tiny-qwen3 on its first use, with its progress in ``status.json`` (``phase``) for the app to show."""
+    from toolft.tiny import TINY_NAME, ensure_tiny_model, tiny_model_ready
+
+    if recipe.model.name_or_path != TINY_NAME or tiny_model_ready():
+        return
+    phase = f"building {TINY_NAME} (first use only, then cached)"
+
+    def progress(step: int, total: int, eta: float) -> None:
+        run.write_status(phase=phase, phase_step=step, phase_total=total, phase_eta_s=round(eta))
+
+    run.write_status(phase=phase, phase_step=0, phase_total=None, phase_eta_s=None)
+    ensure_tiny_model(log=log.info, progress=progress)
+    run.write_status(phase=None, phase_step=None, phase_total=None, phase_eta_s=None)
 
 
 class _ReadOnlyRun(RunFolder):

@@ -220,3 +220,51 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
     write_jsonl(generate_sample(40, seed=9), tmp_path / "a.jsonl")
     write_jsonl(generate_sample(40, seed=9), tmp_path / "b.jsonl")
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+# --------------------------------------------------------------------------- held-out value pools
+def _whole_word(value: str, text: str) -> bool:
+    import re
+
+    # a plain substring test first: the regex alone takes ~0.2 s on megabytes of JSON
+    return value in text and re.search(r"(?<![A-Za-z])" + re.escape(value) + r"(?![A-Za-z])", text) is not None
+
+
+def _pool_values(pools: dict) -> list[tuple[str, str]]:
+    import re
+
+    return [(name, re.sub(r"\{\w+\}", "", v).strip()) for name, values in pools.items() for v in values]
+
+
+def test_held_out_rows_use_values_no_training_row_has():
+    from toolft.data.sample import HELDOUT
+
+    train = json.dumps(generate_sample(3000, seed=0), ensure_ascii=False)
+    leaked = [(name, v) for name, v in _pool_values(HELDOUT) if _whole_word(v, train)]
+    assert leaked == []
+    held = generate_sample(300, seed=987654, pools="heldout")
+    text = json.dumps(held, ensure_ascii=False)
+    assert sum(_whole_word(v, text) for name, v in _pool_values(HELDOUT) if name == "CITIES") >= 10
+    # every argument of every held-out call is new: no training row holds that value
+    seen = [(key, value) for row in held for message in row["messages"] for call in message.get("tool_calls") or []
+            for key, value in call["function"]["arguments"].items()
+            if key in ("city", "path", "repo_path", "query", "title", "to", "date", "message")
+            and json.dumps(value, ensure_ascii=False) in train]
+    assert seen == []  # (a bare `x not in train` assert would make pytest print megabytes)
+
+
+def test_held_out_values_are_not_in_tiny_qwen3_pretraining_either():
+    from toolft.data.sample import HELDOUT
+    from toolft.tiny import TinySpec, _pretraining_text
+
+    conversations, documents = _pretraining_text(TinySpec())
+    text = json.dumps(conversations, ensure_ascii=False) + json.dumps(documents, ensure_ascii=False)
+    named = {k: HELDOUT[k] for k in ("CITIES", "NAMES", "TOPICS", "COMMIT_OBJECTS", "PROJECTS")}
+    assert [v for _, v in _pool_values(named) if _whole_word(v, text)] == []
+
+
+def test_held_out_rows_have_the_same_shape_as_training_rows():
+    held, train = generate_sample(600, seed=3, pools="heldout"), generate_sample(600, seed=3)
+    assert Counter(map(kind_of, held)) == Counter(map(kind_of, train))  # same kinds, same shares
+    with pytest.raises(ValueError, match="pools must be one of"):
+        generate_sample(5, pools="test")

@@ -88,3 +88,13 @@ def test_refresh_shows_a_failed_run_and_no_runs():
     status, figure, _, _ = refresh()
     assert "failed" in status and "ValueError: no valid rows" in status and "Took 1m 00s" in status
     assert figure is None  # no step was logged: the plot keeps its placeholder
+
+
+def test_a_model_build_before_training_shows_its_progress_and_eta():
+    alive = {"pid": os.getpid(), "pid_started": process_start_time(os.getpid())}
+    make_run("20250104-000000-first", {"state": "running", **alive, "started_at": time.time() - 30,
+                                       "phase": "building tiny-qwen3 (first use only, then cached)",
+                                       "phase_step": 450, "phase_total": 1800, "phase_eta_s": 135})
+    status = refresh()[0]
+    assert "Preparing: building tiny-qwen3 (first use only, then cached)" in status
+    assert "step 450/1800 (25%)" in status and "ETA 2m 15s" in status

@@ -144,6 +144,68 @@ SYSTEM_PROMPTS = [
 ]
 
 
+# Held-out values: no training row and no pre-training text of tiny-qwen3 uses these, so a
+# model scored on rows drawn with ``pools="heldout"`` must copy values from the request; it
+# cannot recall them. Same kinds and shapes as the training pools above.
+HELDOUT = {
+    "CITIES": ["Quito", "Tbilisi", "Hobart", "Lagos", "Kraków", "Valparaíso", "Porto Alegre", "Ulaanbaatar", "Asmara",
+               "Marrakesh", "Wellington", "Edinburgh", "Tallinn", "Da Nang", "Santa Fe", "Kyoto", "Windhoek",
+               "Anchorage", "Cusco", "Bergen", "Tucson", "Galway", "Ljubljana", "Medellín", "Perth", "Osaka",
+               "Dakar", "Halifax", "Bruges", "Leipzig"],
+    "NAMES": ["Amara", "Bastian", "Chioma", "Dario", "Esra", "Fenna", "Gideon", "Hester", "Ilya", "Juno", "Kaito",
+              "Lotte", "Matteo", "Noor", "Oskar", "Paloma", "Rafferty", "Saoirse", "Thandiwe", "Vikram"],
+    "DOMAINS": ["northwind.co", "lumen.app", "postbox.eu", "fjord.no", "kite.works", "orbit.team"],
+    "DIRS": ["assets", "build", "migrations", "fixtures", "static", "bin", "vendor", "snippets", "infra", "public"],
+    "STEMS": ["sitemap", "routes", "changelog", "backlog", "payroll", "rollout", "forecast", "roadmap", "handler",
+              "worker", "palette", "glossary"],
+    "PROJECTS": ["weather-bot", "photo-sync", "ledger", "garden-planner", "podcast-site", "recipe-box",
+                 "trail-map", "quiz-app"],
+    "TOPICS": ["tide tables", "bonsai care", "postgres vacuum", "zig allocators", "chess openings",
+               "kombucha brewing", "wasm threads", "tax deadlines", "film photography", "graphql caching",
+               "violin practice", "mountain biking", "terraform modules", "compost bins", "redis streams",
+               "sleep science", "lisp macros", "coral reefs"],
+    "SITES": ["crates.io", "arxiv.org", "news.ycombinator.com", "mozilla.org", "lwn.net", "wiki.example.net",
+              "learn.microsoft.com", "notes.example.org"],
+    "HOSTS": ["api.northwind.co", "hooks.lumen.app", "pay.fjord.no", "api.kite.works", "svc.orbit.team"],
+    "RESOURCES": ["customers", "payments", "shipments", "sessions", "coupons", "reviews", "webhooks", "events"],
+    "COMMIT_OBJECTS": ["flaky upload test", "dark mode colors", "retry backoff", "signup form", "rate limiter",
+                       "docker image size", "timezone bug", "search ranking", "memory leak", "onboarding copy"],
+    "EVENT_TITLES": ["Piano lesson", "Vet appointment", "Quarterly planning", "Dinner with {n}", "Hike with {n}",
+                     "Design critique", "Pair programming with {n}", "Board meeting", "Code review", "Tea with {n}"],
+    "SUBJECTS": ["Travel plans", "Board agenda", "Dinner on Friday", "Contract draft", "Offsite logistics",
+                 "Happy birthday", "Order {k}", "Patch notes {v}"],
+    "BODIES": ["The flight lands at noon.", "Can we move our call to Thursday?", "The invoice is attached.",
+               "Great work on the launch!", "The server is back online.", "Lunch is on me next time.",
+               "Please sign the contract today.", "The keys are with the neighbour."],
+    "TASKS": ["feed the cat", "return the library books", "pay the electricity bill", "call grandma",
+              "clean the garage", "order new glasses", "back up the laptop", "plan the trip"],
+    "PACKAGES": ["httpx", "polars", "fastapi", "black", "typer", "scipy"],
+}
+POOL_NAMES = ("train", "heldout")
+
+
+class _Pools:
+    """The value pools one sample draws from, as attributes (``pools.CITIES``...)."""
+
+    def __init__(self, which: str):
+        if which not in POOL_NAMES:
+            raise ValueError(f"pools must be one of {', '.join(POOL_NAMES)}, got {which!r}")
+        source = HELDOUT if which == "heldout" else {name: globals()[name] for name in HELDOUT}
+        for name, values in source.items():
+            setattr(self, name, values)
+        # dates and amounts of held-out rows fall in ranges training never uses
+        self.FIRST_DAY = date(2027, 1, 1) if which == "heldout" else date(2025, 1, 1)
+        self.AMOUNTS = (2001, 9999) if which == "heldout" else (5, 2000)
+
+
+class _Draw(random.Random):
+    """``random.Random`` that also carries the value pools its builders draw from."""
+
+    def __init__(self, seed, pools: str = "train"):
+        super().__init__(seed)
+        self.pools = _Pools(pools)
+
+
 # --------------------------------------------------------------------------- small helpers
 
 def _fmt(rng: random.Random, templates: list[str], **values) -> str:
@@ -160,7 +222,7 @@ def _hex(rng: random.Random, digits: int = 7) -> str:
 
 
 def _date(rng: random.Random) -> str:
-    return (date(2025, 1, 1) + timedelta(days=rng.randrange(365))).isoformat()
+    return (rng.pools.FIRST_DAY + timedelta(days=rng.randrange(365))).isoformat()
 
 
 def _time(rng: random.Random) -> str:
@@ -168,33 +230,33 @@ def _time(rng: random.Random) -> str:
 
 
 def _email(rng: random.Random) -> str:
-    return f"{rng.choice(NAMES).lower()}@{rng.choice(DOMAINS)}"
+    return f"{rng.choice(rng.pools.NAMES).lower()}@{rng.choice(rng.pools.DOMAINS)}"
 
 
 def _path(rng: random.Random, ext: str | None = None) -> str:
-    return f"{rng.choice(DIRS)}/{rng.choice(STEMS)}{ext or rng.choice(EXTS)}"
+    return f"{rng.choice(rng.pools.DIRS)}/{rng.choice(rng.pools.STEMS)}{ext or rng.choice(EXTS)}"
 
 
 def _repo(rng: random.Random) -> str:
-    p = rng.choice(PROJECTS)
+    p = rng.choice(rng.pools.PROJECTS)
     return rng.choice([f"~/projects/{p}", f"/srv/{p}", p, f"~/code/{p}"])
 
 
 def _query(rng: random.Random) -> str:
-    return f"{rng.choice(TOPICS)} {rng.choice(QUERY_SUFFIXES)}".strip()
+    return f"{rng.choice(rng.pools.TOPICS)} {rng.choice(QUERY_SUFFIXES)}".strip()
 
 
 def _url(rng: random.Random) -> str:
-    url = f"https://{rng.choice(HOSTS)}/{rng.choice(RESOURCES)}"
+    url = f"https://{rng.choice(rng.pools.HOSTS)}/{rng.choice(rng.pools.RESOURCES)}"
     return url + (f"/{rng.randint(1, 999)}" if rng.random() < 0.5 else "")
 
 
 def _title(rng: random.Random) -> str:
-    return rng.choice(EVENT_TITLES).format(n=rng.choice(NAMES))
+    return rng.choice(rng.pools.EVENT_TITLES).format(n=rng.choice(rng.pools.NAMES))
 
 
 def _subject(rng: random.Random) -> str:
-    return rng.choice(SUBJECTS).format(k=rng.randint(100, 999), v=f"1.{rng.randint(0, 20)}")
+    return rng.choice(rng.pools.SUBJECTS).format(k=rng.randint(100, 999), v=f"1.{rng.randint(0, 20)}")
 
 
 def _file_content(rng: random.Random, ext: str) -> str:
@@ -202,19 +264,19 @@ def _file_content(rng: random.Random, ext: str) -> str:
     if ext == ".py":
         return f"def {rng.choice(['main', 'load', 'run', 'parse'])}():\n    return {rng.randint(0, 99)}"
     if ext == ".md":
-        return f"# {_cap(rng.choice(TOPICS))}\nDraft by {rng.choice(NAMES)}."
+        return f"# {_cap(rng.choice(rng.pools.TOPICS))}\nDraft by {rng.choice(rng.pools.NAMES)}."
     if ext == ".txt":
-        return f"TODO: {rng.choice(TASKS)}"
+        return f"TODO: {rng.choice(rng.pools.TASKS)}"
     if ext == ".json":
-        return json.dumps({"name": rng.choice(PROJECTS), "version": f"1.{rng.randint(0, 9)}.{rng.randint(0, 9)}"})
+        return json.dumps({"name": rng.choice(rng.pools.PROJECTS), "version": f"1.{rng.randint(0, 9)}.{rng.randint(0, 9)}"})
     if ext == ".yaml":
         return f"port: {rng.choice([80, 3000, 5000, 8000, 8080])}\ndebug: {rng.choice(['true', 'false'])}"
-    return f"[project]\nname = \"{rng.choice(PROJECTS)}\""
+    return f"[project]\nname = \"{rng.choice(rng.pools.PROJECTS)}\""
 
 
 def _search_results(rng: random.Random, query: str, k: int) -> list[dict]:
     slug = query.replace(" ", "-")
-    sites = rng.sample(SITES, k)
+    sites = rng.sample(rng.pools.SITES, k)
     return [{"title": f"{query.title()} ({site})", "url": f"https://{site}/{slug}"} for site in sites]
 
 
@@ -248,7 +310,7 @@ class _Task:
 
 
 def _task_weather(rng: random.Random) -> _Task:
-    city, unit = rng.choice(CITIES), rng.choice([None, None, "celsius", "fahrenheit"])
+    city, unit = rng.choice(rng.pools.CITIES), rng.choice([None, None, "celsius", "fahrenheit"])
     u = unit or "celsius"
     temp = rng.randint(-5, 33) if u == "celsius" else rng.randint(25, 92)
     cond, sym = rng.choice(CONDITIONS), "°C" if u == "celsius" else "°F"
@@ -278,8 +340,8 @@ def _task_read(rng: random.Random) -> _Task:
 
 def _task_write(rng: random.Random) -> _Task:
     path = _path(rng, rng.choice([".txt", ".md"]))
-    text = rng.choice([f"TODO: {rng.choice(TASKS)}", f"Hello {rng.choice(NAMES)}!",
-                       f"Meeting with {rng.choice(NAMES)} on {_date(rng)}", f"# {_cap(rng.choice(TOPICS))}"])
+    text = rng.choice([f"TODO: {rng.choice(rng.pools.TASKS)}", f"Hello {rng.choice(rng.pools.NAMES)}!",
+                       f"Meeting with {rng.choice(rng.pools.NAMES)} on {_date(rng)}", f"# {_cap(rng.choice(rng.pools.TOPICS))}"])
     size = len(text.encode())
     return _Task(
         "write_file", {"path": path, "content": text},
@@ -292,8 +354,8 @@ def _task_write(rng: random.Random) -> _Task:
 
 
 def _task_list(rng: random.Random) -> _Task:
-    d = rng.choice(DIRS) if rng.random() < 0.6 else f"{rng.choice(PROJECTS)}/{rng.choice(DIRS)}"
-    entries = sorted(s + rng.choice(EXTS) for s in rng.sample(STEMS, rng.randint(2, 4)))
+    d = rng.choice(rng.pools.DIRS) if rng.random() < 0.6 else f"{rng.choice(rng.pools.PROJECTS)}/{rng.choice(rng.pools.DIRS)}"
+    entries = sorted(s + rng.choice(EXTS) for s in rng.sample(rng.pools.STEMS, rng.randint(2, 4)))
     return _Task(
         "list_directory", {"path": d},
         _fmt(rng, ["List the files in {d}.", "What's inside the {d} directory?", "Show me the contents of {d}/.",
@@ -305,7 +367,7 @@ def _task_list(rng: random.Random) -> _Task:
 
 def _task_git_status(rng: random.Random) -> _Task:
     repo = _repo(rng)
-    branch = rng.choice(["main", "develop", f"feature/{rng.choice(STEMS)}", f"fix/{rng.choice(STEMS)}"])
+    branch = rng.choice(["main", "develop", f"feature/{rng.choice(rng.pools.STEMS)}", f"fix/{rng.choice(rng.pools.STEMS)}"])
     modified = [_path(rng) for _ in range(rng.randint(0, 2))]
     answer = (f"On {branch}: modified {', '.join(modified)}." if modified
               else f"On {branch}, the working tree is clean.")
@@ -318,7 +380,7 @@ def _task_git_status(rng: random.Random) -> _Task:
 
 
 def _task_git_commit(rng: random.Random) -> _Task:
-    msg = f"{rng.choice(COMMIT_VERBS)} {rng.choice(COMMIT_OBJECTS)}"
+    msg = f"{rng.choice(COMMIT_VERBS)} {rng.choice(rng.pools.COMMIT_OBJECTS)}"
     stage_all = rng.choice([None, None, True, False])
     phrasings = {None: ['Commit with the message "{m}".', 'Make a commit: "{m}".', 'git commit, message "{m}".',
                         'Please commit the staged changes as "{m}".'],
@@ -350,12 +412,12 @@ def _task_search(rng: random.Random) -> _Task:
 
 def _task_http(rng: random.Random) -> _Task:
     method, url = rng.choice(["GET", "GET", "POST", "PUT", "DELETE"]), _url(rng)
-    body = json.dumps(rng.choice([{"name": rng.choice(NAMES)}, {"status": "done"},
+    body = json.dumps(rng.choice([{"name": rng.choice(rng.pools.NAMES)}, {"status": "done"},
                                   {"quantity": rng.randint(1, 20)}])) if method in ("POST", "PUT") else None
     status = {"GET": 200, "POST": 201, "PUT": 200, "DELETE": 204}[method]
     result = {"status": status}
     if method == "GET":
-        result["body"] = {"id": rng.randint(1, 999), "name": rng.choice(NAMES)}
+        result["body"] = {"id": rng.randint(1, 999), "name": rng.choice(rng.pools.NAMES)}
     elif method == "POST":
         result["body"] = {"id": rng.randint(1, 999)}
     kw = {"m": method, "u": url, "b": f" with body {body}" if body else ""}
@@ -384,7 +446,7 @@ def _task_event(rng: random.Random) -> _Task:
 
 
 def _task_email(rng: random.Random) -> _Task:
-    to, subject, body = _email(rng), _subject(rng), rng.choice(BODIES)
+    to, subject, body = _email(rng), _subject(rng), rng.choice(rng.pools.BODIES)
     cc = [_email(rng)] if rng.random() < 0.2 else None
     kw = {"to": to, "s": subject, "b": body, "cc": f" (cc {cc[0]})" if cc else ""}
     msg_id = f"msg_{_hex(rng, 6)}"
@@ -401,7 +463,8 @@ def _task_email(rng: random.Random) -> _Task:
 
 def _task_currency(rng: random.Random) -> _Task:
     src, dst = rng.sample(_CURRENCIES, 2)
-    amount = rng.choice([rng.randint(5, 2000), rng.randint(1, 500) * 10])
+    low, high = rng.pools.AMOUNTS
+    amount = rng.choice([rng.randint(low, high), rng.randint(low // 10 + 1, high // 10) * 10])
     converted = round(amount / RATES[src] * RATES[dst], 2)
     kw = {"a": amount, "f": src, "t": dst}
     return _Task(
@@ -415,18 +478,18 @@ def _task_currency(rng: random.Random) -> _Task:
 
 def _shell_command(rng: random.Random) -> tuple[str, str]:
     """A harmless command and a plausible stdout for it."""
-    path, d, user = _path(rng), rng.choice(DIRS), rng.choice(NAMES).lower()
+    path, d, user = _path(rng), rng.choice(rng.pools.DIRS), rng.choice(rng.pools.NAMES).lower()
     options = [
         lambda: (f"wc -l {path}", f"{rng.randint(5, 400)} {path}"),
         lambda: ("python --version", f"Python 3.{rng.randint(8, 13)}.{rng.randint(0, 12)}"),
         lambda: (f"du -sh {d}", f"{rng.randint(1, 900)}M\t{d}"),
-        lambda: ("pwd", f"/home/{user}/{rng.choice(PROJECTS)}"),
+        lambda: ("pwd", f"/home/{user}/{rng.choice(rng.pools.PROJECTS)}"),
         lambda: ("whoami", user),
         lambda: (f"grep -c TODO {path}", str(rng.randint(10, 80))),
         lambda: ("uptime -p", f"up {rng.randint(1, 60)} days"),
-        lambda: (f"pip show {rng.choice(PACKAGES)}", f"Version: {rng.randint(1, 3)}.{rng.randint(0, 30)}.0"),
+        lambda: (f"pip show {rng.choice(rng.pools.PACKAGES)}", f"Version: {rng.randint(1, 3)}.{rng.randint(0, 30)}.0"),
         lambda: ("date +%F", _date(rng)),
-        lambda: (f"ls {d}", " ".join(sorted(s + rng.choice(EXTS) for s in rng.sample(STEMS, 3)))),
+        lambda: (f"ls {d}", " ".join(sorted(s + rng.choice(EXTS) for s in rng.sample(rng.pools.STEMS, 3)))),
     ]
     return rng.choice(options)()
 
@@ -482,8 +545,8 @@ def _two_steps(user: str, first: tuple[str, dict, dict], second: tuple[str, dict
 
 
 def _chain_list_read(rng: random.Random):
-    d, ext = rng.choice(DIRS), rng.choice(EXTS)
-    stems = rng.sample(STEMS, rng.randint(2, 4))
+    d, ext = rng.choice(rng.pools.DIRS), rng.choice(EXTS)
+    stems = rng.sample(rng.pools.STEMS, rng.randint(2, 4))
     target = stems[0] + ext
     entries = sorted([target] + [s + rng.choice([e for e in EXTS if e != ext]) for s in stems[1:]])
     path, content, word = f"{d}/{target}", _file_content(rng, ext), EXT_WORDS[ext]
@@ -524,7 +587,7 @@ def _chain_status_commit(rng: random.Random):
 
 
 def _chain_weather_email(rng: random.Random):
-    city, to = rng.choice(CITIES), _email(rng)
+    city, to = rng.choice(rng.pools.CITIES), _email(rng)
     temp, cond, msg_id = rng.randint(-5, 33), rng.choice(CONDITIONS), f"msg_{_hex(rng, 6)}"
     report = f"It is {temp}°C and {cond} in {city}."
     user = _fmt(rng, ["Check the weather in {c} and email it to {t}.", "Get {c}'s weather and send it to {t}.",
@@ -538,7 +601,7 @@ def _chain_weather_email(rng: random.Random):
 
 
 def _chain_read_event(rng: random.Random):
-    path = f"{rng.choice(['notes', 'docs', 'data'])}/{rng.choice(['meeting', 'agenda', 'plans', 'todo'])}.txt"
+    path = f"{rng.choice(rng.pools.DIRS)}/{rng.choice(rng.pools.STEMS)}.txt"
     title, day, at, event_id = _title(rng), _date(rng), _time(rng), f"evt_{_hex(rng, 6)}"
     user = _fmt(rng, ["Read {p} and add the event it mentions to my calendar.",
                       "Open {p} and schedule the meeting described there.",
@@ -618,16 +681,16 @@ def _clarification(rng: random.Random) -> tuple[list[dict], list[str]]:
     tool, pairs = rng.choice(CLARIFY)
     user, question = rng.choice(pairs)
     cur1, cur2 = rng.sample(_CURRENCIES, 2)
-    body = rng.choice(BODIES)
+    body = rng.choice(rng.pools.BODIES)
     values = {"when": rng.choice(["today", "right now", "this morning", "this afternoon", "tonight"]),
               "when2": rng.choice(["tomorrow", "next week", "on Monday", "sometime soon"]),
               "unit": rng.choice(["celsius", "fahrenheit"]),
               "rel": rng.choice(["boss", "landlord", "teacher", "doctor"]),
-              "body": body[0].lower() + body[1:], "name": rng.choice(NAMES), "topic": _subject(rng).lower(),
+              "body": body[0].lower() + body[1:], "name": rng.choice(rng.pools.NAMES), "topic": _subject(rng).lower(),
               "team": rng.choice(["sales", "design", "support", "finance"]), "date": _date(rng), "time": _time(rng),
-              "title": _title(rng), "word": rng.choice(list(EXT_WORDS.values())), "stem": rng.choice(STEMS),
-              "project": rng.choice(PROJECTS), "repo": _repo(rng), "k": rng.randint(2, 900),
-              "method": rng.choice(["GET", "POST", "PUT"]), "res": rng.choice(RESOURCES),
+              "title": _title(rng), "word": rng.choice(list(EXT_WORDS.values())), "stem": rng.choice(rng.pools.STEMS),
+              "project": rng.choice(rng.pools.PROJECTS), "repo": _repo(rng), "k": rng.randint(2, 900),
+              "method": rng.choice(["GET", "POST", "PUT"]), "res": rng.choice(rng.pools.RESOURCES),
               "cur1": cur1, "cur2": cur2, "path": _path(rng, ".txt")}
     reply = rng.choice(CLARIFY_PREFIXES) + question.format(**values)
     return [_say("user", user.format(**values)), _say("assistant", reply)], [tool]
@@ -695,10 +758,10 @@ REFUSALS = [
 
 def _refusal(rng: random.Random) -> tuple[list[dict], list[str]]:
     tools, requests, action, reason, alternative = rng.choice(REFUSALS)
-    values = {"d": rng.choice(DIRS), "dev": rng.choice(["sda", "sdb", "nvme0n1", "vda"]), "email": _email(rng),
-              "domain": rng.choice(DOMAINS), "url": _url(rng), "host": rng.choice(HOSTS), "repo": _repo(rng),
-              "name": rng.choice(NAMES), "user": rng.choice(NAMES).lower(), "path": _path(rng, ".py"),
-              "project": rng.choice(PROJECTS)}
+    values = {"d": rng.choice(rng.pools.DIRS), "dev": rng.choice(["sda", "sdb", "nvme0n1", "vda"]), "email": _email(rng),
+              "domain": rng.choice(rng.pools.DOMAINS), "url": _url(rng), "host": rng.choice(rng.pools.HOSTS), "repo": _repo(rng),
+              "name": rng.choice(rng.pools.NAMES), "user": rng.choice(rng.pools.NAMES).lower(), "path": _path(rng, ".py"),
+              "project": rng.choice(rng.pools.PROJECTS)}
     opener = rng.choice(REFUSAL_OPENERS)
     reply = _fmt(rng, ["{o} {a}: {r}.", "{o} {a} because {r}.", "{o} help {a}; {r}."], o=opener, a=action, r=reason)
     if rng.random() < 0.5:
@@ -761,7 +824,7 @@ def _no_tool_concept(rng: random.Random) -> tuple[str, str]:
 
 def _no_tool_rewrite(rng: random.Random) -> tuple[str, str]:
     rough, polite = rng.choice(POLITE)
-    name = rng.choice(NAMES)
+    name = rng.choice(rng.pools.NAMES)
     user = _fmt(rng, ["Rewrite this more politely: {s}", "Make this sound nicer: {s}", "Please rephrase politely: {s}",
                       "Polish this message: {s}"], s=rough.format(n=name))
     return user, f'Here is a politer version: "{polite.format(n=name)}"'
@@ -769,7 +832,7 @@ def _no_tool_rewrite(rng: random.Random) -> tuple[str, str]:
 
 def _no_tool_greeting(rng: random.Random) -> tuple[str, str]:
     user, answer = rng.choice(GREETINGS)
-    name = rng.choice(NAMES)
+    name = rng.choice(rng.pools.NAMES)
     return user.format(n=name), answer.format(n=name)
 
 
@@ -806,7 +869,7 @@ def _kind_schedule(n: int, rng: random.Random) -> list[str]:
 
 
 def _tool_subset(rng: random.Random, needed: list[str]) -> list[dict]:
-    """2-4 schemas in random order: the needed tools plus distractors.
+    """2-3 schemas in random order (more when a row needs more): the needed tools plus distractors.
 
     Few enough to keep rows short (the schemas are most of a row's tokens, and so of
     CPU training time), enough that the model must pick the right one.
@@ -814,19 +877,28 @@ def _tool_subset(rng: random.Random, needed: list[str]) -> list[dict]:
     needed = list(dict.fromkeys(needed))
     others = [name for name in TOOLS if name not in needed]
     rng.shuffle(others)
-    names = needed + others[:max(rng.randint(2, 4), len(needed) + 1) - len(needed)]
+    names = needed + others[:max(rng.randint(2, 3), len(needed) + 1) - len(needed)]
     rng.shuffle(names)
     return [copy.deepcopy(TOOLS[name]) for name in names]
 
 
-def generate_sample(n: int = 600, seed: int = 0) -> list[dict]:
-    """Generate n tool-calling conversations, deterministic for (n, seed).
+def generate_sample(n: int = 600, seed: int = 0, pools: str = "train") -> list[dict]:
+    """Generate n tool-calling conversations, deterministic for (n, seed, pools).
 
     Each record is ``{"messages": [...], "tools": [...]}`` in TRL's conversational format.
+    ``pools="heldout"`` draws cities, names, paths, queries, titles, amounts, dates... from
+    :data:`HELDOUT`, values that no training row (``pools="train"``, the default) contains:
+    scoring on such rows measures copying from the request, not memory.
+
+    Raises ValueError for ``n < 1`` or an unknown ``pools``.
+
+    >>> a, b = generate_sample(50, seed=1), generate_sample(50, seed=1, pools="heldout")
+    >>> any("Quito" in json.dumps(r) for r in a), len(b)
+    (False, 50)
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    rng = random.Random(seed)
+    rng = _Draw(seed, pools)
     records = []
     for kind in _kind_schedule(n, rng):
         system = [_say("system", rng.choice(SYSTEM_PROMPTS))] if rng.random() < 0.5 else []

@@ -90,6 +90,12 @@ def current_run() -> RunFolder | None:
     return runs[0] if runs else None
 
 
+def _bar(done: float) -> str:
+    """A text progress bar, ``done`` in [0, 1]."""
+    filled = round(done * BAR_WIDTH)
+    return "█" * filled + "░" * (BAR_WIDTH - filled)
+
+
 def status_markdown(run: RunFolder, status: dict, now: float | None = None) -> str:
     """Run name, state, a text progress bar with ETA, and the error if it failed."""
     now = now or time.time()
@@ -98,13 +104,22 @@ def status_markdown(run: RunFolder, status: dict, now: float | None = None) -> s
     lines = [f"### Run `{run.name}`: {state}"]
     if total:
         done = min(step / total, 1.0)
-        bar = "█" * round(done * BAR_WIDTH) + "░" * (BAR_WIDTH - round(done * BAR_WIDTH))
-        progress = f"`{bar}` step **{step}/{total}** ({done:.0%})"
+        progress = f"`{_bar(done)}` step **{step}/{total}** ({done:.0%})"
         started = status.get("train_started_at") or status.get("started_at")  # ETA from step time only
         if state == "running" and started and step:
             elapsed = now - started
             progress += f" · elapsed {duration(elapsed)} · ETA {duration(elapsed / step * (total - step))}"
         lines.append(progress)
+    elif state in ("queued", "running") and status.get("phase"):
+        # a one-off step before training, such as building tiny-qwen3 on its first use
+        line = f"Preparing: {status['phase']}…"
+        phase_step, phase_total = status.get("phase_step") or 0, status.get("phase_total")
+        if phase_total:
+            done = min(phase_step / phase_total, 1.0)
+            line += f"\n\n`{_bar(done)}` step {phase_step}/{phase_total} ({done:.0%})"
+            if status.get("phase_eta_s") is not None:
+                line += f" · ETA {duration(status['phase_eta_s'])}"
+        lines.append(line)
     elif state in ("queued", "running"):
         lines.append("Preparing: loading the data and the model…")
     if state in FINAL_STATES and status.get("started_at") and status.get("finished_at"):
