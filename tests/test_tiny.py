@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from toolft.data.sample import TOOLS, generate_sample
+from toolft.data.sample import generate_sample
 from toolft.tiny import MARKUP_TOKENS, TinySpec, tiny_model_dir
 
 
@@ -58,32 +58,12 @@ def test_base_chats_and_stops(tiny):
 def test_base_does_not_call_tools(tiny):
     model, tok = tiny
     rows = [r for r in generate_sample(30, seed=99) if r["messages"][0]["role"] == "user"][:8]
-    names = {t["function"]["name"] for t in generate_sample(1, seed=0)[0]["tools"]} | set(TOOLS)
     for row in rows:
         reply = _answer(model, tok, row["messages"][:1], tools=row["tools"], max_new_tokens=30)
         assert "<tool_call>" not in reply, reply
-        text = reply.replace("<|im_end|>", "").strip()
-        assert text not in names and len(text.split()) >= 3, reply  # prose, never a bare function name
 
 
-# --------------------------------------------------------------------------- tokenizer: values tokenize alike everywhere
-def _contains(seq: list[int], part: list[int]) -> bool:
-    return any(seq[i:i + len(part)] == part for i in range(len(seq) - len(part) + 1))
-
-
-@pytest.mark.parametrize("value", ["Istanbul", "Quito", "Porto Alegre", "docs/changelog.md", "1760", "2027-03-05",
-                                   "marta.k@bluefin.org", "Fix flaky upload test", "ls -la build/"])
-def test_a_value_tokenizes_the_same_in_prose_and_inside_json(tiny_model_path, value):
-    """Copying a value from the request into a call must be a copy of the same tokens."""
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(tiny_model_path)
-    alone = tok(value, add_special_tokens=False)["input_ids"]
-    for context in (f"What about {value} today?", f"Use {value}.", f'{{"arg": "{value}"}}', f"[{value}]",
-                    f"{{\"amount\": {value}, \"x\": 1}}"):
-        assert _contains(tok(context, add_special_tokens=False)["input_ids"], alone), (value, context)
-
-
+# --------------------------------------------------------------------------- the tokenizer alone
 def test_the_tokenizer_is_built_alone_in_seconds_without_the_model(tmp_path, monkeypatch):
     from toolft.tiny import ensure_tiny_tokenizer, tiny_model_dir
 
@@ -96,8 +76,7 @@ def test_the_tokenizer_is_built_alone_in_seconds_without_the_model(tmp_path, mon
 
 # --------------------------------------------------------------------------- builds: atomic, quiet on stdout
 MINI = dict(vocab_size=600, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
-            num_key_value_heads=1, head_dim=16, corpus_size=60, documents=4, cannot_act=8, arguments=8, refusals=4,
-            tokens_per_batch=256)
+            num_key_value_heads=1, head_dim=16, corpus_size=60, documents=4, choices=4, batch_size=4, long_batch=2)
 
 
 def test_a_build_writes_progress_to_stderr_never_stdout(tmp_path, monkeypatch, capfd):

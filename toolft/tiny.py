@@ -4,18 +4,16 @@
 (``config.json``, ``model.safetensors``, tokenizer files with a chat template),
 building it on first use and caching it under ``$TOOLFT_MODELS_DIR``:
 
-1. a byte-level BPE tokenizer (``ensure_tiny_tokenizer()``, seconds, cached on its own so
-   token counts never wait for the model) whose pre-split keeps every word, digit and
-   punctuation run apart, so a value tokenizes the same in a question and in a JSON call;
+1. a byte-level BPE tokenizer trained with ``tokenizers`` on chat text and tool-call
+   JSON, with Qwen's special tokens (``<|im_start|>``, ``<tool_call>``...); it is built
+   and cached on its own (``ensure_tiny_tokenizer()``, seconds), so token counts never
+   wait for the model;
 2. a ``Qwen3ForCausalLM`` with the real architecture at tiny width and depth;
-3. pre-training on a corpus with *no tool protocol* (``toolft.tiny_corpus``): chat,
-   copying and extraction tasks with made-up values, "I can't do that from here" answers
-   to requests to act, refusals and plain-text API documents. The base chats but has never
-   seen a tools prompt or a ``<tool_call>`` block.
+3. full pre-training on *tool-free* conversations (``toolft.tiny_corpus``), so the
+   base chats but has never seen a tool schema or a ``<tool_call>`` block.
 
-The build is deterministic, logs its progress with an ETA to stderr, and takes about six
-minutes on this project's 2-core CI machine. It is atomic: a killed build leaves only a
-``*.building`` folder, which the next build deletes and redoes.
+The build is deterministic and logs its progress with an ETA to stderr. It is atomic:
+a killed build leaves only a ``*.building`` folder, which the next build deletes and redoes.
 
 >>> path = ensure_tiny_model()          # doctest: +SKIP
 >>> (path / "config.json").exists()     # doctest: +SKIP
@@ -46,30 +44,25 @@ class TinySpec:
     """Everything that determines the built model; its hash names the cache folder."""
 
     vocab_size: int = 4096          # enough for chat words and JSON pieces; keeps the softmax cheap on CPU
-    hidden_size: int = 256          # ~4M parameters; width 128 steps 2.3x faster, but measured: its fine-tune
-                                    # learned far less (bench/tiny_copying.md)
+    hidden_size: int = 256          # ~5M parameters in all: trains in minutes on 2 cores
     intermediate_size: int = 768    # 3x hidden, Qwen's MLP ratio at this scale
     num_hidden_layers: int = 4      # deep enough for induction (copying) heads to form
     num_attention_heads: int = 4
     num_key_value_heads: int = 2    # grouped-query attention, as in Qwen3
     head_dim: int = 64
     max_position_embeddings: int = 2048
-    # The corpus is sized to be seen about 2.5 times: measured, one pass over a corpus twice
-    # this size left a base that mixed up facts and a fine-tune with eval loss 2.8 after an epoch.
-    corpus_size: int = 3000         # short conversations (tiny_corpus.chat_corpus)
-    documents: int = 250            # plain-text documents (tiny_corpus.text_documents)
-    cannot_act: int = 600           # action requests answered "I can't" (tiny_corpus.cannot_act_corpus)
-    arguments: int = 1500           # request -> arguments JSON, made-up values (tiny_corpus.arguments_corpus)
-    refusals: int = 300             # harmful requests refused (tiny_corpus.refusal_corpus)
-    long_copies: int = 1000         # long strings repeated back (tiny_corpus.long_copy_corpus)
-    tokens_per_batch: int = 1024    # copying appears after a number of *steps*: many small ones beat few large
-    steps: int = 1200               # ~0.25 s a step on 2 cores
+    corpus_size: int = 6000         # short conversations (tiny_corpus.chat_corpus)
+    documents: int = 1500           # plain-text documents (tiny_corpus.text_documents)
+    choices: int = 800              # "which function fits?" conversations (tiny_corpus.function_choice_corpus)
+    long_share: float = 0.4         # share of steps on a batch of long sequences (documents, choices)
+    long_batch: int = 6             # long sequences are ~10x longer than the short conversations
+    steps: int = 1500               # measured: fewer steps leave a base the fine-tune learns slowly from
+    batch_size: int = 24
     learning_rate: float = 3e-3     # full training of a tiny model tolerates a high rate
     seed: int = 0
-    version: int = 11               # bump when the corpus, tokenizer or template changes
+    version: int = 12               # bump when the corpus, tokenizer or template changes
 
-    TOKENIZER_FIELDS = ("vocab_size", "corpus_size", "documents", "cannot_act", "arguments", "refusals",
-                        "long_copies", "seed", "version")
+    TOKENIZER_FIELDS = ("vocab_size", "corpus_size", "documents", "choices", "seed", "version")
 
     def config(self, vocab_size: int | None = None, **special_ids):
         """The ``Qwen3Config`` of this spec (``vocab_size`` defaults to the spec's target)."""
@@ -143,6 +136,7 @@ def _build_once(target: Path, marker: str, build, log) -> Path:
         tmp = target.with_name(target.name + ".building")
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(target, ignore_errors=True)  # a folder without its marker is not a finished build
+        tmp.mkdir(parents=True)
         build(tmp)
         os.replace(tmp, target)
     return target
@@ -158,7 +152,8 @@ def ensure_tiny_tokenizer(spec: TinySpec | None = None, log=_stderr_log) -> Path
     def build(out: Path) -> None:
         start = time.time()
         log("[tiny] building the tiny-qwen3 tokenizer (a few seconds)")
-        tokenizer = _train_tokenizer(*_pretraining_text(spec), spec)
+        conversations, choices, documents = _pretraining_text(spec)
+        tokenizer = _train_tokenizer(conversations + choices, documents, spec)
         out.mkdir(parents=True, exist_ok=True)
         tokenizer.save_pretrained(out)
         log(f"[tiny] tokenizer: {len(tokenizer)} tokens ({time.time() - start:.0f}s)")
@@ -183,39 +178,28 @@ def tiny_model_ready(spec: TinySpec | None = None) -> bool:
     return (tiny_model_dir(spec) / "config.json").exists()
 
 
-def _pretraining_text(spec: TinySpec) -> tuple[list[list[dict]], list[str]]:
-    """The pre-training conversations and documents of a spec (deterministic)."""
-    from toolft.tiny_corpus import (arguments_corpus, cannot_act_corpus, chat_corpus, long_copy_corpus,
-                                    refusal_corpus, text_documents)
+def _pretraining_text(spec: TinySpec) -> tuple[list[list[dict]], list[list[dict]], list[str]]:
+    """The pre-training text of a spec (deterministic): ``(conversations, choices, documents)``."""
+    from toolft.tiny_corpus import chat_corpus, function_choice_corpus, text_documents
 
-    conversations = (chat_corpus(spec.corpus_size, seed=spec.seed) + cannot_act_corpus(spec.cannot_act, seed=spec.seed)
-                     + arguments_corpus(spec.arguments, seed=spec.seed) + refusal_corpus(spec.refusals, seed=spec.seed)
-                     + long_copy_corpus(spec.long_copies, seed=spec.seed))
-    return conversations, text_documents(spec.documents, seed=spec.seed)
-
-
-# Words, single digits and runs of everything else are split apart before BPE, so a value
-# tokenizes the same wherever it stands: "Istanbul" after a space in a question and after a
-# quote inside JSON, "1760" as 1 7 6 0 in prose and as an argument. Measured on the sample:
-# without this split "in Istanbul" and '"Istanbul"' shared no token and the fine-tuned model
-# wrote remembered values instead of copying (exact calls 0.09).
-PRE_SPLIT = r"\p{L}+|\p{N}|[^\p{L}\p{N}]+"
+    return (chat_corpus(spec.corpus_size, seed=spec.seed), function_choice_corpus(spec.choices, seed=spec.seed),
+            text_documents(spec.documents, seed=spec.seed))
 
 
 def _bpe(texts: list[str], vocab_size: int):
-    """A byte-level BPE whose merges never cross a word, digit or punctuation boundary (see PRE_SPLIT).
+    """A byte-level BPE without the regex pre-split: merges may cross spaces and punctuation.
 
-    Runs of punctuation and spaces (``": "``, ``"}, {"``) still merge, which keeps the JSON
-    of tool schemas short. Every token comes from the pre-training text: a token the model
-    never reads keeps an untrained embedding that LoRA cannot reach.
-    """
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    The repetitive JSON of tool schemas then becomes few tokens: sample rows are
+    ~215 tokens instead of ~530 with GPT-2's pre-split, so pre-training and the CPU
+    fine-tune both run ~2.5x more examples per second. This works because the
+    pre-training corpus has documents with the same vocabulary: measured, a token
+    that never occurs in pre-training keeps an untrained embedding that LoRA cannot
+    reach (with a tokenizer fitted on tool rows the model never read, the fine-tune's
+    loss stalled near 6.5)."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(PRE_SPLIT), behavior="isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-    ])
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size - len(MARKUP_TOKENS),
@@ -254,16 +238,20 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     start = time.time()
     log(f"[tiny] building {TINY_NAME} once (a few minutes on 2 CPU cores; cached afterwards)")
     tokenizer = AutoTokenizer.from_pretrained(ensure_tiny_tokenizer(spec, log=log))
-    conversations, documents = _pretraining_text(spec)
+    conversations, choices, documents = _pretraining_text(spec)
     torch.manual_seed(spec.seed)
     config = spec.config(len(tokenizer), bos_token_id=None, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id)
     model = Qwen3ForCausalLM(config)
-    chats = [_with_assistant_mask(tokenizer, c) for c in conversations]
-    long = [(ids, [1] * len(ids)) for ids in
-            (tokenizer(d)["input_ids"][: spec.max_position_embeddings - 1] + [tokenizer.pad_token_id] for d in documents)]
-    _pretrain(model, chats + long, tokenizer.pad_token_id, spec, log, progress)
-    _mean_init_unseen(model, tokenizer, [ids for ids, _ in chats + long])
+
+    def render(convs):
+        return [tokenizer.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"] for c in convs]
+
+    chats = render(conversations)
+    long = render(choices) + [tokenizer(d)["input_ids"][: spec.max_position_embeddings - 1] + [tokenizer.pad_token_id]
+                              for d in documents]
+    _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress)
+    _mean_init_unseen(model, tokenizer, chats + long)
 
     out.mkdir(parents=True, exist_ok=True)
     model.generation_config = GenerationConfig(
@@ -273,19 +261,6 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     tokenizer.save_pretrained(out)
     (out / "toolft_tiny.json").write_text(json.dumps({"spec": asdict(spec), "build_seconds": round(time.time() - start, 1)}))
     log(f"[tiny] built {TINY_NAME} ({model.num_parameters():,} parameters) in {time.time() - start:.0f}s -> {out}")
-
-
-def _with_assistant_mask(tokenizer, conversation: list[dict]) -> tuple[list[int], list[int]]:
-    """``(input_ids, loss_mask)`` of a rendered conversation; the mask is 1 on the assistant's tokens.
-
-    Conversations are trained on their answers only, as in chat fine-tuning: the prompts
-    hold made-up words that no model can predict, and their loss would drown the signal
-    that matters (copy the value, answer the question). Measured: with the loss on every
-    token, 300 steps on copy tasks copied nothing; see bench/tiny_copying.md.
-    """
-    enc = tokenizer.apply_chat_template(conversation, tokenize=True, return_dict=True,
-                                        return_assistant_tokens_mask=True)
-    return enc["input_ids"], enc["assistant_masks"]
 
 
 def _mean_init_unseen(model, tokenizer, encoded: list[list[int]]) -> None:
@@ -312,33 +287,12 @@ def _mean_init_unseen(model, tokenizer, encoded: list[list[int]]) -> None:
         emb[unseen] = trained.mean(dim=0) + noise
 
 
-def _token_batches(sequences: list[tuple[list[int], list[int]]], tokens_per_batch: int, rng) -> list[list]:
-    """Group sequences of similar length into batches of about ``tokens_per_batch`` tokens (padding included).
-
-    Sorting by length first leaves almost no padding, so every step costs about the same
-    CPU time whatever mix of short chats and long documents it holds. Returns the batches
-    in random order.
-    """
-    batches, batch, width = [], [], 0
-    for item in sorted(sequences, key=lambda item: len(item[0])):
-        if batch and max(width, len(item[0])) * (len(batch) + 1) > tokens_per_batch:
-            batches.append(batch)
-            batch, width = [], 0
-        batch.append(item)
-        width = max(width, len(item[0]))
-    if batch:
-        batches.append(batch)
-    rng.shuffle(batches)
-    return batches
-
-
-def _pretrain(model, sequences: list[tuple[list[int], list[int]]], pad_id: int, spec: TinySpec, log,
+def _pretrain(model, chats: list[list[int]], long: list[list[int]], pad_id: int, spec: TinySpec, log,
               progress=None) -> None:
     """Plain full-parameter language-model training with AdamW and a cosine schedule.
 
-    ``sequences`` are ``(input_ids, loss_mask)`` pairs. Each step is a batch of about
-    ``spec.tokens_per_batch`` tokens of similar-length sequences (see ``_token_batches``);
-    the data is reshuffled into new batches each epoch.
+    Each step is either a batch of short conversations or a smaller batch of long
+    sequences, so a batch holds similar lengths and little compute goes to padding.
     """
     import random
 
@@ -354,32 +308,32 @@ def _pretrain(model, sequences: list[tuple[list[int], list[int]]], pad_id: int, 
         progress = (step - warmup) / max(1, spec.steps - warmup)
         return spec.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
-    def batches():
+    def batches(pool: list[list[int]], size: int):
         while True:
-            yield from _token_batches(sequences, spec.tokens_per_batch, rng)
+            order = rng.sample(range(len(pool)), len(pool))
+            for i in range(0, len(order) - size + 1, size):
+                yield [pool[j] for j in order[i: i + size]]
 
     from toolft.modeling import cpu_has_bf16
 
     # bf16 autocast halves the step time on CPUs with native bf16; elsewhere plain float32
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_has_bf16())
-    stream = batches()
+    chat_batches, long_batches = batches(chats, spec.batch_size), batches(long, spec.long_batch)
     model.train()
     started = time.time()
     for step in range(spec.steps):
-        batch = next(stream)
-        width = max(len(ids) for ids, _ in batch)
-        input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)  # (B, T)
+        batch = next(long_batches) if long and rng.random() < spec.long_share else next(chat_batches)
+        width = max(len(ids) for ids in batch)
+        input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, (ids, loss_mask) in enumerate(batch):
+        for row, ids in enumerate(batch):
             input_ids[row, : len(ids)] = torch.tensor(ids)
-            mask[row, : len(ids)] = torch.tensor(loss_mask)
+            mask[row, : len(ids)] = 1
         labels = input_ids.masked_fill(mask == 0, -100)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step)
         with autocast:
-            # no attention mask: padding sits on the right, so causal attention never lets a real
-            # token see it, and without a mask attention takes the fast causal kernel
-            loss = model(input_ids=input_ids, labels=labels).loss
+            loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -388,7 +342,7 @@ def _pretrain(model, sequences: list[tuple[list[int], list[int]]], pad_id: int, 
         eta = elapsed / (step + 1) * (spec.steps - step - 1)
         if progress and (step % 10 == 0 or step == spec.steps - 1):
             progress(step + 1, spec.steps, eta)
-        if step % 50 == 0 or step == spec.steps - 1:
+        if step % 100 == 0 or step == spec.steps - 1:
             log(f"[tiny] pretrain step {step + 1}/{spec.steps} loss {loss.item():.3f} "
                 f"({elapsed:.0f}s elapsed, about {eta:.0f}s left)")
     model.eval()

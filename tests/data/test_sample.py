@@ -257,8 +257,7 @@ def test_held_out_values_are_not_in_tiny_qwen3_pretraining_either():
     from toolft.data.sample import HELDOUT
     from toolft.tiny import TinySpec, _pretraining_text
 
-    conversations, documents = _pretraining_text(TinySpec())
-    text = json.dumps(conversations, ensure_ascii=False) + json.dumps(documents, ensure_ascii=False)
+    text = json.dumps(_pretraining_text(TinySpec()), ensure_ascii=False)
     named = {k: HELDOUT[k] for k in ("CITIES", "NAMES", "TOPICS", "COMMIT_OBJECTS", "PROJECTS")}
     assert [v for _, v in _pool_values(named) if _whole_word(v, text)] == []
 

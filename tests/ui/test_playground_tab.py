@@ -108,10 +108,22 @@ def test_compare_runs_base_and_finetuned_on_a_real_adapter(tiny_model_path):
 
     plain = load_base_model("tiny-qwen3", "float32")
     tokenizer = load_tokenizer("tiny-qwen3")
-    messages = [{"role": "user", "content": "What's the weather in Oslo?"}]
-    tools = json.loads(default_tools_json())
-    assert base_text == generate(plain, tokenizer, messages, tools)  # the base side really has the adapter off
-    assert tuned_text != base_text  # and the fine-tuned side really has it on
+    # the prompt exactly as the playground builds it: its default system prompt, its parsed tools
+    messages = [{"role": "system", "content": playground_tab.DEFAULT_SYSTEM},
+                {"role": "user", "content": "What's the weather in Oslo?"}]
+    tools, _ = playground_tab.parse_tools(default_tools_json())
     cached = playground_tab._CACHE["model"]
+    assert base_text == generate(cached, tokenizer, messages, tools, use_adapter=False)
+    # the base side really is the plain base: same next-token logits, compared with a tolerance
+    # (greedy text can flip on a float near-tie between two equal computations)
+    enc = tokenizer.apply_chat_template(messages, tools=tools, add_generation_prompt=True, return_dict=True,
+                                        return_tensors="pt")
+    with torch.no_grad():
+        reference = plain(**enc).logits
+        with cached.disable_adapter():
+            off = cached(**enc).logits
+        on = cached(**enc).logits
+    assert torch.allclose(off, reference, atol=1e-4)
+    assert not torch.allclose(on, reference, atol=1e-2) and tuned_text != base_text  # the adapter is on
     compare_answers(run.name, "[]", "Hello")
     assert playground_tab._CACHE["model"] is cached  # loaded once, reused

@@ -195,7 +195,8 @@ class _Pools:
             setattr(self, name, values)
         # dates and amounts of held-out rows fall in ranges training never uses
         self.FIRST_DAY = date(2027, 1, 1) if which == "heldout" else date(2025, 1, 1)
-        self.AMOUNTS = (2001, 9999) if which == "heldout" else (5, 2000)
+        # (range of amounts, range of amounts / 10 for round ones)
+        self.AMOUNTS = ((2001, 9999), (201, 999)) if which == "heldout" else ((5, 2000), (1, 500))
 
 
 class _Draw(random.Random):
@@ -463,8 +464,8 @@ def _task_email(rng: random.Random) -> _Task:
 
 def _task_currency(rng: random.Random) -> _Task:
     src, dst = rng.sample(_CURRENCIES, 2)
-    low, high = rng.pools.AMOUNTS
-    amount = rng.choice([rng.randint(low, high), rng.randint(low // 10 + 1, high // 10) * 10])
+    (low, high), (low10, high10) = rng.pools.AMOUNTS
+    amount = rng.choice([rng.randint(low, high), rng.randint(low10, high10) * 10])
     converted = round(amount / RATES[src] * RATES[dst], 2)
     kw = {"a": amount, "f": src, "t": dst}
     return _Task(
@@ -869,7 +870,7 @@ def _kind_schedule(n: int, rng: random.Random) -> list[str]:
 
 
 def _tool_subset(rng: random.Random, needed: list[str]) -> list[dict]:
-    """2-3 schemas in random order (more when a row needs more): the needed tools plus distractors.
+    """2-4 schemas in random order: the needed tools plus distractors.
 
     Few enough to keep rows short (the schemas are most of a row's tokens, and so of
     CPU training time), enough that the model must pick the right one.
@@ -877,7 +878,7 @@ def _tool_subset(rng: random.Random, needed: list[str]) -> list[dict]:
     needed = list(dict.fromkeys(needed))
     others = [name for name in TOOLS if name not in needed]
     rng.shuffle(others)
-    names = needed + others[:max(rng.randint(2, 3), len(needed) + 1) - len(needed)]
+    names = needed + others[:max(rng.randint(2, 4), len(needed) + 1) - len(needed)]
     rng.shuffle(names)
     return [copy.deepcopy(TOOLS[name]) for name in names]
 
