@@ -101,7 +101,7 @@ def test_a_killed_build_is_rebuilt_not_reused(tmp_path):
 
     env = {**os.environ, "TOOLFT_MODELS_DIR": str(tmp_path / "models")}
     script = (f"from toolft.tiny import TinySpec, ensure_tiny_model; "
-              f"print(ensure_tiny_model(TinySpec(steps=400, **{MINI!r})), flush=True)")
+              f"print(ensure_tiny_model(TinySpec(steps=120, **{MINI!r})), flush=True)")
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:  # wait until pre-training is under way, then kill it hard
@@ -121,4 +121,4 @@ def test_a_killed_build_is_rebuilt_not_reused(tmp_path):
     built = Path(done.stdout.strip())
     assert (built / "config.json").exists() and (built / "model.safetensors").exists()
     assert not any(p.name.endswith(".building") for p in models.iterdir())
-    assert "pretrain step 400/400" in done.stderr  # rebuilt from scratch, not picked up half-way
+    assert "pretrain step 120/120" in done.stderr  # rebuilt from scratch, not picked up half-way
