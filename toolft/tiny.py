@@ -103,6 +103,9 @@ def _hash(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:10]
 
 
+MODEL_MARKER = "config.json"  # a model folder is finished once this exists (see _build_once)
+
+
 def tiny_model_dir(spec: TinySpec | None = None) -> Path:
     spec = spec or TinySpec()
     return models_dir() / f"{TINY_NAME}-{spec.key()}"
@@ -154,7 +157,6 @@ def ensure_tiny_tokenizer(spec: TinySpec | None = None, log=_stderr_log) -> Path
         log("[tiny] building the tiny-qwen3 tokenizer (a few seconds)")
         conversations, choices, documents = _pretraining_text(spec)
         tokenizer = _train_tokenizer(conversations + choices, documents, spec)
-        out.mkdir(parents=True, exist_ok=True)
         tokenizer.save_pretrained(out)
         log(f"[tiny] tokenizer: {len(tokenizer)} tokens ({time.time() - start:.0f}s)")
 
@@ -169,13 +171,13 @@ def ensure_tiny_model(spec: TinySpec | None = None, log=_stderr_log, progress=No
     is called every few pre-training steps of a build (the app shows it as a progress bar).
     """
     spec = spec or TinySpec()
-    return _build_once(tiny_model_dir(spec), "config.json",
+    return _build_once(tiny_model_dir(spec), MODEL_MARKER,
                        lambda out: build_tiny_model(out, spec, log=log, progress=progress), log)
 
 
 def tiny_model_ready(spec: TinySpec | None = None) -> bool:
     """True when tiny-qwen3 is built and cached (so using it costs no build)."""
-    return (tiny_model_dir(spec) / "config.json").exists()
+    return (tiny_model_dir(spec) / MODEL_MARKER).exists()
 
 
 def _pretraining_text(spec: TinySpec) -> tuple[list[list[dict]], list[list[dict]], list[str]]:
@@ -224,7 +226,11 @@ def _wrap(tok):
 
 
 def _train_tokenizer(conversations: list[list[dict]], documents: list[str], spec: TinySpec):
-    """Train on the pre-training text: conversations as the template renders them, and documents."""
+    """Train on the pre-training text: conversations as the template renders them, and documents.
+
+    Only text the model is pre-trained on shapes the vocabulary: a token that never
+    occurs in pre-training would keep an untrained embedding, out of LoRA's reach.
+    """
     renderer = _wrap(_bpe(["bootstrap"], 300))  # any tokenizer can render the template to text
     texts = [renderer.apply_chat_template(c, tokenize=False) for c in conversations] + documents
     return _wrap(_bpe(texts, spec.vocab_size))
