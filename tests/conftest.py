@@ -36,3 +36,34 @@ def run_cli(*args, env=None, timeout=900):
     """Run ``python -m toolft ARGS`` in a real subprocess; return the CompletedProcess."""
     return subprocess.run([sys.executable, "-m", "toolft", *map(str, args)], capture_output=True, text=True,
                           cwd=REPO, env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+TRL_TEMPLATES = ("qwen2_5", "qwen3", "qwen3_5_nothink", "llama3_2", "gemma4")
+
+
+@pytest.fixture(scope="session")
+def template_model(tmp_path_factory):
+    """``template_model(name)`` → a local model folder in the Hub layout: tiny-qwen3's tokenizer with one
+    of the real chat templates TRL ships (``trl/chat_templates/NAME.jinja``) and a tiny random-weight Qwen3."""
+    import trl
+
+    from toolft.modeling import load_tokenizer
+
+    made = {}
+
+    def make(name: str) -> Path:
+        if name not in made:
+            from transformers import AutoModelForCausalLM, Qwen3Config
+
+            folder = tmp_path_factory.mktemp(f"model-{name}")
+            tok = load_tokenizer("tiny-qwen3")
+            tok.chat_template = (Path(trl.__file__).parent / "chat_templates" / f"{name}.jinja").read_text()
+            tok.save_pretrained(folder)
+            config = Qwen3Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                 num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+                                 max_position_embeddings=4096, tie_word_embeddings=True)
+            AutoModelForCausalLM.from_config(config).save_pretrained(folder)
+            made[name] = folder
+        return made[name]
+
+    return make

@@ -8,7 +8,7 @@ from tests.conftest import run_cli
 from toolft.modeling import cpu_has_bf16
 from toolft.recipe import load_recipe, replace_field, save_recipe
 from toolft.runfolder import RunFolder
-from toolft.train import lora_config, sft_config, to_dataset, to_trl_row
+from toolft.train import lora_config, sft_config, to_dataset
 
 ROW = {
     "messages": [
@@ -25,27 +25,42 @@ ROW = {
 }
 
 
-def test_trl_row_keeps_arguments_exact_as_json_strings():
-    row = to_trl_row(ROW)
-    calls = row["messages"][1]["tool_calls"]
-    assert [json.loads(c["function"]["arguments"]) for c in calls] == [{"city": "Oslo"}, {"path": "a.txt", "n": 3}]
-    assert json.loads(row["tools"]) == ROW["tools"]
-    assert ROW["messages"][1]["tool_calls"][0]["function"]["arguments"] == {"city": "Oslo"}  # input untouched
-
-
-def test_dataset_of_mixed_argument_shapes_renders_without_null_keys(tiny_model_path):
-    """Arrow would merge differently-shaped argument dicts into one struct; JSON strings avoid null keys."""
-    from transformers import AutoTokenizer
+def test_dataset_of_mixed_shapes_and_id_types_trains_what_the_template_renders(tiny_model_path):
+    """Arguments of different shapes and ids of mixed types (int in one row, str in another) used to break
+    Arrow (ArrowInvalid) or gain null keys; pre-tokenised rows never give Arrow anything but ints."""
+    from toolft.modeling import load_tokenizer
 
     other = json.loads(json.dumps(ROW))
-    other["messages"][1]["tool_calls"] = [{"type": "function", "function": {"name": "get_weather",
-                                                                             "arguments": {"unit": "celsius"}}}]
-    other["messages"] = other["messages"][:3] + other["messages"][4:]
-    ds = to_dataset([ROW, other])
-    tok = AutoTokenizer.from_pretrained(tiny_model_path)
-    text = tok.apply_chat_template(ds[1]["messages"], tools=json.loads(ds[1]["tools"]), tokenize=False)
-    assert '{"name": "get_weather", "arguments": {"unit": "celsius"}}' in text
-    assert "null" not in text
+    other["messages"][1]["tool_calls"] = [{"type": "function", "id": 7, "function": {
+        "name": "get_weather", "arguments": {"unit": "celsius", "days": [1, 2]}}}]
+    other["messages"][2] = {"role": "tool", "tool_call_id": 7, "content": "{\"temp\": 3}"}
+    del other["messages"][3]
+    ROW["messages"][1]["tool_calls"][0]["id"] = "call_a"
+    tok = load_tokenizer("tiny-qwen3")
+    recipe = load_recipe("tiny-cpu")
+    ds = to_dataset([ROW, other], tok, recipe)
+    assert ds.column_names == ["input_ids", "labels"] and len(ds) == 2
+    trained = tok.decode([t for t in ds[1]["labels"] if t != -100])
+    assert '{"name": "get_weather", "arguments": {"unit": "celsius", "days": [1, 2]}}' in trained
+    assert "null" not in tok.decode(ds[1]["input_ids"]) and "Weather in Oslo" not in trained
+    assert ROW["messages"][1]["tool_calls"][1]["function"]["arguments"] == {"path": "a.txt", "n": 3}  # input untouched
+
+
+def test_rows_with_nothing_to_train_within_max_length_are_skipped_with_their_line(caplog):
+    from toolft.modeling import load_tokenizer
+
+    from toolft.data.render import row_lengths
+
+    tok = load_tokenizer("tiny-qwen3")
+    limit = row_lengths(tok, [ROW])[0].first_trained + 5  # ROW keeps a few trained tokens
+    recipe = replace_field(load_recipe("tiny-cpu"), "training.max_length", limit)
+    long_prompt = json.loads(json.dumps(ROW))
+    long_prompt["messages"][0]["content"] = "please " * 200
+    with caplog.at_level("WARNING", logger="toolft.train"):
+        ds = to_dataset([ROW, long_prompt], tok, recipe, lines=[3, 8])
+    assert len(ds) == 1
+    assert f"line 8: no trained token within max_length {limit} (row skipped)" in caplog.text
+    assert "line 3" not in caplog.text
 
 
 def test_sft_config_maps_the_recipe_on_cpu(tmp_path):
@@ -54,7 +69,8 @@ def test_sft_config_maps_the_recipe_on_cpu(tmp_path):
     assert cfg.learning_rate == 2e-4 and cfg.per_device_train_batch_size == 4
     assert cfg.gradient_accumulation_steps == 4 and cfg.num_train_epochs == 3
     assert cfg.warmup_steps == 0.1 and cfg.max_length == 2048 and cfg.activation_checkpointing
-    assert cfg.assistant_only_loss and not cfg.packing
+    assert not cfg.packing
+    assert not cfg.assistant_only_loss  # the rows arrive with their labels masked by toolft.data.render
     assert cfg.use_cpu and not cfg.fp16  # no GPU here: fp16 autocast is never used
     assert cfg.bf16 == cpu_has_bf16()  # auto: bf16 only where this CPU computes it natively
     assert cfg.eval_strategy == "epoch"
@@ -175,3 +191,22 @@ def test_local_folder_with_qwen3s_own_template_trains(tmp_path, tiny_model_path)
     run = RunFolder(tmp_path / "run")
     assert run.read_status()["state"] == "completed" and run.has_adapter()
     assert [e["step"] for e in run.read_metrics() if e["event"] == "train"] == [1, 2, 3]
+
+
+def test_every_valid_fixture_row_builds_the_training_dataset(tiny_model_path):
+    """Whatever passes the check trains: the rows of every format test, the reported kinds and the sample
+    go through check_rows and then the training Dataset build without an error (Arrow included)."""
+    from tests.data import test_formats, test_lint
+    from toolft.data.records import check_rows
+    from toolft.data.sample import generate_sample
+    from toolft.modeling import load_tokenizer
+
+    sources = [source for _, source, _ in test_formats.CASES]
+    sources += [value for name, value in vars(test_lint).items() if name.isupper() and isinstance(value, dict)
+                and "messages" in value]
+    sources += generate_sample(30, seed=9) + generate_sample(30, seed=9, pools="heldout")
+    result = check_rows([(i, row, None) for i, row in enumerate(sources, start=1)])
+    assert len(result.records) >= len(test_formats.CASES) - 5  # a few format cases are meant to lint with errors
+    ds = to_dataset(result.records, load_tokenizer("tiny-qwen3"), load_recipe("tiny-cpu"), result.lines)
+    assert len(ds) == len(result.records)
+    assert all(any(label != -100 for label in row) for row in ds["labels"])

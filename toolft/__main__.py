@@ -3,7 +3,9 @@
 Commands::
 
     data sample OUT.jsonl [--n N] [--seed S] [--pools heldout]   write the bundled synthetic dataset
-    data check FILE [--json] [--model M]         validate a dataset and summarise it
+    data check FILE [--json] [--model M]         read, convert and lint a dataset; summarise it
+    data convert FILE OUT.jsonl [--format F]     write its valid rows in the canonical format
+    data inspect FILE --row N [--model M] --json one row as training tokenizes it
     plan RECIPE [--json]                         parameters, steps and memory before training
     train RECIPE --run-dir DIR                   train; DIR becomes a run folder
     eval --run-dir DIR [--data FILE] [--json]    base vs fine-tuned on held-out rows
@@ -42,7 +44,8 @@ def _print_json(obj) -> None:
 
 
 def cmd_data_sample(args) -> int:
-    from toolft.data.sample import generate_sample, write_jsonl
+    from toolft.data.files import write_jsonl
+    from toolft.data.sample import generate_sample
 
     rows = generate_sample(args.n, seed=args.seed, pools=args.pools)
     write_jsonl(rows, args.out)
@@ -50,35 +53,88 @@ def cmd_data_sample(args) -> int:
     return 0
 
 
-def cmd_data_check(args) -> int:
+def _load_data(args):
     from toolft.data.records import DataFileError, load_records
-    from toolft.data.stats import summarize
 
     try:
-        result = load_records(args.file)
+        return load_records(args.file, args.format, split=args.split, limit=args.limit)
     except DataFileError as exc:
         raise UsageError(str(exc)) from None
-    tokenizer = None
-    if not args.no_tokens:
-        from toolft.modeling import load_tokenizer
 
+
+def _tokenizer(model: str):
+    from toolft.modeling import load_tokenizer
+
+    try:
+        return load_tokenizer(model)
+    except OSError as exc:
+        raise UsageError(f"cannot load the tokenizer of {model}: {str(exc).splitlines()[0]} "
+                         "(use --no-tokens to skip token counts)") from None
+
+
+def cmd_data_check(args) -> int:
+    from toolft.data.render import TemplateError
+    from toolft.data.stats import length_lint, summarize
+
+    result = _load_data(args)
+    lengths = None
+    if not args.no_tokens:
         try:
-            tokenizer = load_tokenizer(args.model)
-        except OSError as exc:
-            raise UsageError(f"cannot load the tokenizer of {args.model}: {str(exc).splitlines()[0]} "
-                             "(use --no-tokens to skip token counts)") from None
-    summary = summarize(result, tokenizer=tokenizer, max_length=args.max_length)
+            lengths = length_lint(result, _tokenizer(args.model), args.max_length, args.model)
+        except TemplateError as exc:
+            raise UsageError(str(exc)) from None
+    summary = summarize(result, lengths, args.max_length)
     if args.json:
         _print_json(summary)
         return 0
-    print(f"{args.file}: {summary['rows']} rows, {summary['valid']} valid, {summary['invalid']} invalid")
-    print("categories: " + ", ".join(f"{k}={v}" for k, v in summary["categories"].items()))
+    print(f"{args.file}: {summary['format'] or 'unknown'} format, {summary['rows']} rows, "
+          f"{summary['valid']} valid, {summary['invalid']} invalid, {len(result.warnings)} warnings")
+    print("row kinds: " + ", ".join(f"{k}={v}" for k, v in summary["categories"].items()))
     if summary.get("tokens"):
         t = summary["tokens"]
         print(f"tokens: min {t['min']}, median {t['median']}, max {t['max']}, "
               f"{t['over_max_length']} over {args.max_length}")
-    for err in summary["errors"]:
-        print(f"line {err['line']}: {err['field'] + ': ' if err['field'] else ''}{err['message']}")
+    for finding in result.errors + result.warnings:
+        print(f"{finding.severity}: {finding}")
+    return 0
+
+
+def cmd_data_convert(args) -> int:
+    from toolft.data.files import write_jsonl
+
+    result = _load_data(args)
+    if Path(args.out).resolve() == Path(args.file).resolve():
+        raise UsageError(f"{args.out}: refusing to overwrite the input file; choose another output path")
+    write_jsonl(result.records, args.out)
+    print(f"wrote {len(result.records)} canonical rows ({result.format} format in) to {args.out}; "
+          f"{len({e.line for e in result.errors})} rows not converted", file=sys.stderr)
+    for finding in result.errors:
+        print(f"error: {finding}", file=sys.stderr)
+    return 0
+
+
+def cmd_data_inspect(args) -> int:
+    from toolft.data.render import TemplateError, inspect_row
+
+    result = _load_data(args)
+    if args.row not in result.lines:
+        problems = [str(f) for f in result.errors if f.line == args.row]
+        detail = f": {problems[0]}" if problems else f" (valid rows are at lines {result.lines[:5]}...)"
+        raise UsageError(f"{args.file}: line {args.row} is not a valid row{detail}")
+    record = result.records[result.lines.index(args.row)]
+    try:
+        inspection = inspect_row(_tokenizer(args.model), record, model_name=args.model,
+                                 max_length=args.max_length, assistant_only_loss=not args.full_loss)
+    except TemplateError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        _print_json({"line": args.row, **inspection.to_json()})
+        return 0
+    print(inspection.text)
+    print(f"--- {inspection.trained_tokens} of {inspection.total_tokens} tokens trained; "
+          f"round trip {'ok' if inspection.roundtrip_ok else 'FAILED'}")
+    for problem in inspection.problems:
+        print(f"problem: {problem}")
     return 0
 
 
@@ -180,6 +236,15 @@ def cmd_tiny_build(args) -> int:
     return 0
 
 
+def _data_source_args(p) -> None:
+    from toolft.data.formats import FORMATS
+
+    p.add_argument("file", help="a .jsonl/.json/.parquet/.csv file, a Hub-layout folder, or a Hub dataset id")
+    p.add_argument("--format", choices=FORMATS, help="the rows' format (default: detected per row)")
+    p.add_argument("--split", default="train", help="the split of a folder or Hub dataset (default train)")
+    p.add_argument("--limit", type=positive_int, help="read at most this many rows")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from toolft.recipe import preset_names
 
@@ -195,13 +260,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pools", choices=["train", "heldout"], default="train",
                    help="value pools: train (default) or heldout (cities, paths, amounts... no training row uses)")
     p.set_defaults(func=cmd_data_sample)
-    p = data.add_parser("check", help="validate a .jsonl/.json dataset and summarise it")
-    p.add_argument("file")
+    p = data.add_parser("check", help="read, convert and lint a dataset; summarise it")
+    _data_source_args(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--model", default="tiny-qwen3", help="whose tokenizer counts tokens (default tiny-qwen3)")
-    p.add_argument("--max-length", type=int, default=2048, help="rows longer than this are counted as too long")
+    p.add_argument("--model", default="tiny-qwen3", help="whose tokenizer and chat template count tokens (default tiny-qwen3)")
+    p.add_argument("--max-length", type=positive_int, default=2048, help="the recipe's max_length in tokens (default 2048)")
     p.add_argument("--no-tokens", action="store_true", help="skip token counting (no tokenizer needed)")
     p.set_defaults(func=cmd_data_check)
+    p = data.add_parser("convert", help="write a dataset's valid rows as canonical {messages, tools} JSONL")
+    _data_source_args(p)
+    p.add_argument("out", help="output .jsonl (never the input file)")
+    p.set_defaults(func=cmd_data_convert)
+    p = data.add_parser("inspect", help="one row rendered exactly as training tokenizes it, with its trained tokens")
+    _data_source_args(p)
+    p.add_argument("--row", type=positive_int, required=True, help="the row's line (JSONL/CSV) or row number")
+    p.add_argument("--model", default="tiny-qwen3", help="whose tokenizer and chat template render it")
+    p.add_argument("--max-length", type=positive_int, default=2048, help="tokens past this are cut (default 2048)")
+    p.add_argument("--full-loss", action="store_true", help="train on every token (assistant_only_loss: false)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_data_inspect)
 
     p = sub.add_parser("plan", help="estimate parameters, steps and memory for a recipe")
     p.add_argument("recipe", help=recipe_help)

@@ -15,7 +15,6 @@ refusal or plain answer) and which calls.
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from pathlib import Path
 

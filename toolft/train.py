@@ -17,7 +17,6 @@ run ``cancelled``.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -41,7 +40,7 @@ def load_training_rows(recipe: Recipe) -> tuple[list[dict], list[dict], list[str
     ``split_seed``; its invalid rows are skipped with a warning naming their line, and
     a file with no valid row at all raises ValueError.
     """
-    from toolft.data.records import load_records, split_records
+    from toolft.data.records import load_records, row_category, split_records
 
     data = recipe.data
     warnings: list[str] = []
@@ -63,37 +62,39 @@ def load_training_rows(recipe: Recipe) -> tuple[list[dict], list[dict], list[str
     rows = result.records
     if not rows:
         raise ValueError(f"{data.train_file}: no valid rows to train on ({len(result.errors)} invalid)")
-    train_rows, eval_rows = split_records(rows, data.eval_fraction, data.split_seed)
+    # stratified by row kind: the Data tab saves this same split beside the dataset
+    train_rows, eval_rows = split_records(rows, data.eval_fraction, data.split_seed, key=row_category)
     return train_rows, eval_rows, warnings
 
 
-def to_trl_row(record: dict) -> dict:
-    """One canonical record → a row TRL can put in an Arrow table.
+def to_dataset(records: list[dict], tokenizer, recipe: Recipe, lines: list[int] | None = None):
+    """Pre-tokenised ``datasets.Dataset`` of ``input_ids`` and ``labels`` for TRL's SFTTrainer.
 
-    Tool-call ``arguments`` and the ``tools`` list become JSON strings: rows whose
-    arguments differ in shape would otherwise be merged into one Arrow struct with
-    null-filled keys. TRL decodes a string ``tools`` column, and Qwen-style
-    templates print string arguments verbatim.
+    Each row goes through :func:`toolft.data.render.tokenize_row`, the one path the Data
+    tab's inspector shows: arguments reach the chat template as objects, and Arrow only
+    ever types lists of ints (arguments of mixed shapes or ids of mixed types never reach
+    it). TRL then truncates at ``max_length``; rows left with no trained token are
+    skipped here with a warning naming their line, where TRL would drop them silently.
+
+    Raises:
+        toolft.data.render.TemplateError: the model's template cannot train this way.
     """
-    messages = []
-    for message in record["messages"]:
-        message = dict(message)
-        if message.get("tool_calls"):
-            message["tool_calls"] = [
-                {"type": "function", "function": {
-                    "name": call["function"]["name"],
-                    "arguments": json.dumps(call["function"]["arguments"], ensure_ascii=False),
-                }}
-                for call in message["tool_calls"]
-            ]
-        messages.append(message)
-    return {"messages": messages, "tools": json.dumps(record.get("tools") or [], ensure_ascii=False)}
-
-
-def to_dataset(records: list[dict]):
     from datasets import Dataset
 
-    return Dataset.from_list([to_trl_row(r) for r in records])
+    from toolft.data.render import IGNORE_INDEX, tokenize_row, training_chat_template
+
+    t = recipe.training
+    template = training_chat_template(tokenizer, t.assistant_only_loss, recipe.model.name_or_path)
+    columns: dict[str, list] = {"input_ids": [], "labels": []}
+    for i, record in enumerate(records):
+        row = tokenize_row(tokenizer, record, template, t.assistant_only_loss)
+        if all(label == IGNORE_INDEX for label in row["labels"][: t.max_length]):
+            where = f"line {lines[i]}" if lines else f"row {i + 1}"
+            log.warning("%s: no trained token within max_length %d (row skipped)", where, t.max_length)
+            continue
+        columns["input_ids"].append(row["input_ids"])
+        columns["labels"].append(row["labels"])
+    return Dataset.from_dict(columns)
 
 
 # --------------------------------------------------------------------------- trainer config
@@ -123,7 +124,8 @@ def sft_config(recipe: Recipe, output_dir: Path, has_eval: bool):
         max_grad_norm=t.max_grad_norm,
         max_length=t.max_length,
         activation_checkpointing=t.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
-        assistant_only_loss=t.assistant_only_loss,
+        # the rows arrive tokenised with their labels (to_dataset), assistant-only masking included
+        assistant_only_loss=False,
         packing=False,  # packing and padding-free need FlashAttention, which a T4 lacks
         logging_steps=t.logging_steps,
         eval_strategy=("steps" if t.eval_steps else "epoch") if has_eval else "no",
@@ -243,7 +245,8 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
     from transformers import PrinterCallback
     from trl import SFTTrainer
 
-    from toolft.data.sample import write_jsonl
+    from toolft.data.files import write_jsonl
+    from toolft.data.render import TemplateError, template_problems
     from toolft.modeling import load_base_model, load_tokenizer, resolve_model_path
 
     train_rows, eval_rows, warnings = load_training_rows(recipe)
@@ -256,6 +259,10 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
 
     _build_tiny_if_needed(recipe, run)
     tokenizer = load_tokenizer(recipe.model.name_or_path)
+    # refuse a template that cannot render tool calls (or mask them) before the model loads
+    problems = template_problems(tokenizer, recipe.model.name_or_path, recipe.training.assistant_only_loss)
+    if problems:
+        raise TemplateError("; ".join(problems))
     model = load_base_model(recipe.model.name_or_path, recipe.model.dtype)
     # the exact base the adapter is trained on (tiny-qwen3 resolves to a folder per build spec),
     # so a later toolft with another tiny spec still pairs this adapter with its own base
@@ -264,8 +271,8 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
     trainer = SFTTrainer(
         model=model,
         args=sft_config(recipe, run.path / "checkpoints", has_eval=bool(eval_rows)),
-        train_dataset=to_dataset(train_rows),
-        eval_dataset=to_dataset(eval_rows) if eval_rows else None,
+        train_dataset=to_dataset(train_rows, tokenizer, recipe),
+        eval_dataset=to_dataset(eval_rows, tokenizer, recipe) if eval_rows else None,
         processing_class=tokenizer,
         peft_config=lora_config(recipe),
         callbacks=[_progress_callback(run, cancel_requested)],

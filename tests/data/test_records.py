@@ -5,17 +5,10 @@ import json
 
 import pytest
 
-from toolft.data import (
-    DataFileError,
-    load_records,
-    normalize_record,
-    row_category,
-    split_records,
-    validate_record,
-)
+from toolft.data import DataFileError, check_rows, load_records, row_category, split_records
 
-TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather",
-          "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}},
+TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city",
+          "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
          {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}}]
 
 
@@ -27,8 +20,8 @@ def row(*assistant_turns, tools=TOOLS):
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
     for turn in assistant_turns:
         messages.append(turn)
-        if turn.get("tool_calls"):
-            messages.append({"role": "tool", "name": "get_weather", "content": "21C"})
+        for c in turn.get("tool_calls") or []:  # one result per call
+            messages.append({"role": "tool", "name": (c.get("function") or c)["name"], "content": "21C"})
     return {"messages": messages, "tools": tools}
 
 
@@ -64,7 +57,7 @@ def test_malformed_json_line_reports_its_line(tmp_path):
 
 
 def test_undeclared_tool_names_field_and_tool(tmp_path):
-    bad = row(calls(call("get_weather"), call("delete_everything")))
+    bad = row(calls(call("get_weather", {"city": "Oslo"}), call("delete_everything")))
     result = load_records(write_jsonl(tmp_path / "d.jsonl", [bad]))
     assert result.records == []
     [error] = result.errors
@@ -78,12 +71,13 @@ def test_inputs_not_mutated_and_normalised():
                              {"role": "assistant", "tool_calls": [{"name": "f", "arguments": '{"a": 1}'}]}],
                 "tools": [{"name": "f", "parameters": {"type": "object"}}], "source": "x"}
     snapshot = copy.deepcopy(original)
-    assert validate_record(original) == []
-    out = normalize_record(original)
+    result = check_rows([(1, original, None)])
     assert original == snapshot
+    assert result.errors == []
+    [out] = result.records
     assert out["tools"] == [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
-    assert out["messages"][1]["tool_calls"] == [{"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]
-    assert out["source"] == "x"
+    assert out["messages"][1]["tool_calls"][0]["function"] == {"name": "f", "arguments": {"a": 1}}
+    assert "source" not in out  # unknown top-level keys are dropped, so every valid row trains
 
 
 def test_loaded_records_are_copies(tmp_path):
@@ -112,9 +106,8 @@ def test_json_array_and_data_wrapper(tmp_path):
     ("latin.jsonl", '{"messages": "caf\xe9"}'.encode("latin-1")),
     ("broken.json", b'[{"messages": '),
     ("scalar.json", b"42"),
-    ("numbers.json", b"[1, 2, 3]"),
     ("empty.json", b"[]"),
-    ("data.csv", b"a,b\n1,2\n"),
+    ("data.txt", b"hello"),
 ])
 def test_unreadable_files_raise(tmp_path, name, content):
     path = tmp_path / name
@@ -124,14 +117,23 @@ def test_unreadable_files_raise(tmp_path, name, content):
         load_records(path)
 
 
+def test_rows_that_are_not_objects_are_row_errors(tmp_path):
+    path = tmp_path / "numbers.json"
+    path.write_text("[1, 2, 3]")
+    result = load_records(path)
+    assert result.records == []
+    assert [(e.line, e.message) for e in result.errors] == [(n, "a row must be a JSON object, got number") for n in (1, 2, 3)]
+
+
 def fields(record):
-    return [f for f, _ in validate_record(record)]
+    result = check_rows([(1, record, None)])
+    return [f.field for f in result.errors]
 
 
 def test_validation_rules():
     user = {"role": "user", "content": "Hi"}
     assert fields([]) == [""]
-    assert fields({"tools": []}) == ["messages"]
+    assert fields({"tools": []}) == [""]  # no messages, conversations, query... : no known format
     assert fields({"messages": []}) == ["messages"]
     assert fields({"messages": [user, {"role": "bot", "content": "x"}]}) == ["messages[1].role", "messages"]
     assert fields({"messages": [user, say("a"), {"role": "system", "content": "s"}, say("b")]}) == ["messages[2].role"]
@@ -140,27 +142,26 @@ def test_validation_rules():
     assert fields({"messages": [user, {"role": "assistant"}]}) == ["messages[1].content"]
     assert fields({"messages": [{"role": "user", "content": 3}, say("a")]}) == ["messages[0].content"]
     assert fields({"messages": [user, {"role": "tool", "content": "r"}, say("a")]}) == ["messages[1]"]
-    assert fields({"messages": [user, say("a")], "tools": {"name": "f"}}) == ["tools"]
     assert fields({"messages": [user, say("a")], "tools": [{"function": {"name": ""}}]}) == ["tools[0].function.name"]
     assert fields({"messages": [user, say("a")],
-                   "tools": [{"name": "f", "parameters": []}]}) == ["tools[0].parameters"]
+                   "tools": [{"name": "f", "parameters": []}]}) == ["tools[0].function.parameters"]
     assert fields({"messages": [user, say("a")], "unknown": 1}) == []
 
 
 @pytest.mark.parametrize("arguments, ok", [
     ({"city": "Paris"}, True), ('{"city": "Paris"}', True), ([1], False), (3, False),
-    ("[1]", False), ("not json", False),
+    ("[1]", False), ("not json", False), ({}, False), ({"city": 3}, False),
 ])
 def test_call_arguments(arguments, ok):
-    problems = validate_record(row(calls(call("get_weather", arguments))))
+    problems = fields(row(calls(call("get_weather", arguments)), say("21C")))
     assert (problems == []) is ok
     if not ok:
-        assert problems[0][0] == "messages[2].tool_calls[0].function.arguments"
+        assert problems[0].startswith("messages[2].tool_calls[0].function.arguments")
 
 
 def test_flat_tool_call_form_is_valid():
-    assert validate_record(row(calls({"name": "get_time", "arguments": {}}))) == []
-    assert fields(row(calls({"name": "nope", "arguments": {}}))) == ["messages[2].tool_calls[0].name"]
+    assert fields(row(calls({"name": "get_time", "arguments": {}}), say("ok"))) == []
+    assert fields(row(calls({"name": "nope", "arguments": {}}), say("ok"))) == ["messages[2].tool_calls[0].function.name"]
 
 
 def test_row_category():
@@ -168,9 +169,42 @@ def test_row_category():
     assert row_category(row(calls(weather), say("21C"))) == "single_call"
     assert row_category(row(calls(weather, time), say("ok"))) == "parallel_calls"
     assert row_category(row(calls(weather), calls(time), say("ok"))) == "multi_step"
-    assert row_category(row(say("Which city?"))) == "clarification"
     assert row_category(row(say("Sorry, I can\u2019t help with that."))) == "refusal"
     assert row_category(row(say("Hello!"))) == "no_tool"
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Which city?", "clarification"),                      # names the required parameter
+    ("For which cities do you want it?", "clarification"),  # plural of it
+    ("Hello! How can I help?", "no_tool"),                  # a greeting, not a question about an argument
+    ("Anything else I can do for you?", "no_tool"),
+    ("Which weather service do you prefer?", "no_tool"),    # "weather" is the tool's topic, not a parameter
+])
+def test_clarification_means_asking_for_a_required_argument(question, kind):
+    assert row_category(row(say(question))) == kind
+
+
+def test_clarification_found_through_the_parameter_description():
+    tools = [{"type": "function", "function": {"name": "list_directory", "parameters": {
+        "type": "object", "properties": {"path": {"type": "string", "description": "Folder to list"}},
+        "required": ["path"]}}}]
+    assert row_category(row(say("Which folder should I use?"), tools=tools)) == "clarification"
+    assert row_category(row(say("Which folder should I use?"), tools=[])) == "no_tool"
+
+
+def test_explicit_kind_wins():
+    assert row_category({**row(say("Which city?")), "kind": "no_tool"}) == "no_tool"
+    assert row_category({**row(say("Hello!")), "kind": "refusal"}) == "refusal"
+
+
+def test_split_is_stratified_by_row_kind():
+    rows = [row(say("Which city?"))] * 30 + [row(say("Hello!"))] * 60 + [row(say("I cannot do that."))] * 10
+    for seed in range(5):
+        train, evals = split_records(rows, 0.1, seed=seed, key=row_category)
+        kinds = [row_category(r) for r in evals]
+        assert len(evals) == 10 and len(train) == 90
+        assert (kinds.count("clarification"), kinds.count("no_tool"), kinds.count("refusal")) == (3, 6, 1)
+    assert split_records(rows, 0.1, seed=1, key=row_category) == split_records(rows, 0.1, seed=1, key=row_category)
 
 
 def test_split_records_deterministic():

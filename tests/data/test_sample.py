@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from toolft.data.sample import KINDS, TOOLS, generate_sample, write_jsonl
+from toolft.data.files import write_jsonl
+from toolft.data.sample import KINDS, TOOLS, generate_sample
 
 REFUSAL_OPENERS = ("I can't", "I cannot", "I won't", "Sorry, I can't")
 JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list,
@@ -67,7 +68,21 @@ def test_n_respected_and_record_shape():
     for n in (1, 6, 37):
         records = generate_sample(n, seed=1)
         assert len(records) == n
-        assert all(set(r) == {"messages", "tools"} for r in records)
+        assert all(set(r) == {"messages", "tools", "kind"} for r in records)
+
+
+def test_stated_kind_matches_what_the_row_shows():
+    """The generator states each row's kind; the Data tab's rule, reading only the row, must agree
+    on the kinds that a row's calls decide, and on refusals."""
+    from toolft.data.records import row_category
+
+    for record in generate_sample(300, seed=2):
+        stated = record.pop("kind")
+        seen = row_category(record)
+        if stated in ("single_call", "parallel_calls", "multi_step", "refusal"):
+            assert seen == stated, record
+        else:  # clarification vs plain answer is a judgement of the text; the rule may only miss a question
+            assert seen in (stated, "no_tool"), record
 
 
 @pytest.mark.parametrize("n", [0, -5])

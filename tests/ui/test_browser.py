@@ -139,3 +139,48 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
         finally:
             browser.close()
     assert (tmp_path / "toolft.png").stat().st_size > 0
+
+
+def test_data_tab_upload_format_preview_findings_inspector(app_url, tmp_path):
+    """Upload an xLAM file with one bad row: the format is detected, the preview shows rows, the finding
+    names its line and field, and the inspector highlights the trained tokens of a row."""
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+
+    tools = json.dumps([{"name": "convert_currency", "description": "Convert money",
+                         "parameters": {"amount": {"type": "float", "description": "Amount"},
+                                        "to": {"type": "str", "description": "Target currency"}}}])
+    rows = [{"id": i, "query": f"Convert {amount} to yen", "tools": tools,
+             "answers": json.dumps([{"name": "convert_currency", "arguments": {"amount": amount, "to": "JPY"}}])}
+            for i, amount in enumerate([12.5, 40, 99])]
+    rows[1]["answers"] = json.dumps([{"name": "convert_currency", "arguments": {"amount": "forty", "to": "JPY"}}])
+    upload = tmp_path / "xlam.jsonl"
+    upload.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(app_url)
+            page.get_by_role("tab", name="Data").click()
+            page.locator("input[type=file]").first.set_input_files(str(upload))
+            summary = page.locator("#data-summary")
+            expect(summary).to_contain_text("Format: xlam", timeout=60_000)
+            expect(summary).to_contain_text("2 valid, 1 invalid")
+            findings = page.locator("#data-findings")
+            expect(findings.get_by_role("gridcell", name="messages[1].tool_calls[0].function.arguments.amount")
+                   ).to_be_visible()
+            expect(findings.get_by_role("gridcell", name=re.compile("'forty' is not of type 'number'"))).to_be_visible()
+            preview = page.locator("#data-preview")
+            expect(preview.get_by_role("gridcell", name="Convert 99 to yen")).to_be_visible()
+            expect(page.get_by_text("Page 1 of 1: valid rows 1–2 of 2")).to_be_visible()
+
+            page.get_by_role("button", name="Inspect row").click()
+            expect(page.locator("#inspect-counts")).to_contain_text("trained", timeout=60_000)
+            expect(page.locator("#inspect-counts")).to_contain_text("Round trip: ok")
+            marked = page.locator("#inspect-text mark.trained")
+            expect(marked.first).to_contain_text('"amount": 12.5')
+            assert "Convert 12.5 to yen" not in "".join(marked.all_inner_texts())  # the prompt is not trained
+            expect(page.locator("#inspect-text")).to_contain_text("Convert 12.5 to yen")
+        finally:
+            browser.close()

@@ -1,18 +1,32 @@
-"""Data tab handlers on real files: uploads are copied, checked and previewed; bad lines are named."""
+"""Data tab handlers on real files: uploads are copied, converted, linted, previewed a page at a time,
+and one row can be inspected as the trainer tokenizes it."""
 
 import json
 from pathlib import Path
 
 from toolft.data.records import CATEGORIES
-from toolft.ui.data_tab import ERROR_HEADERS, PREVIEW_HEADERS, use_sample, use_upload
+from toolft.ui import data_tab
+from toolft.ui.data_tab import (
+    COVERAGE_HEADERS,
+    FINDING_HEADERS,
+    PAGE_ROWS,
+    PREVIEW_HEADERS,
+    inspect,
+    preview_page,
+    use_sample,
+    use_upload,
+)
 
-TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {
-    "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city", "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["C", "F"]}},
+    "required": ["city"]}}}]
 GOOD = {"messages": [{"role": "user", "content": "Weather in Paris?"},
                      {"role": "assistant", "tool_calls": [{"type": "function", "function": {
                          "name": "get_weather", "arguments": {"city": "Paris"}}}]}],
         "tools": TOOLS}
 PLAIN = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+
+SUMMARY, FINDINGS, PREVIEW, PAGE, LENGTHS, KINDS, CALLS, COVERAGE, CONVERTED, FIRST, VIEW, CHOICE = range(12)
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:
@@ -23,58 +37,115 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 def test_malformed_upload_names_the_bad_lines_and_keeps_the_file(tmp_path):
     bad_call = {**GOOD, "messages": [GOOD["messages"][0], {"role": "assistant", "tool_calls": [
         {"type": "function", "function": {"name": "get_time", "arguments": {}}}]}]}
+    bad_enum = {**GOOD, "messages": [GOOD["messages"][0], {"role": "assistant", "tool_calls": [
+        {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo", "unit": "K"}}}]}]}
     upload = write_lines(tmp_path / "train.jsonl",
-                         [json.dumps(GOOD), "{not json", json.dumps(PLAIN), json.dumps(bad_call)])
+                         [json.dumps(GOOD), "{not json", json.dumps(PLAIN), json.dumps(bad_call), json.dumps(bad_enum),
+                          json.dumps(GOOD)])
     before = upload.read_bytes()
 
-    summary, preview, errors, choice = use_upload(str(upload), None)
+    out = use_upload(str(upload), None)
 
     assert upload.read_bytes() == before
-    assert "**4** rows" in summary and "**2** valid" in summary and "**2** invalid" in summary
-    assert [row[0] for row in errors] == [2, 4]
-    assert "invalid JSON" in errors[0][2]
-    assert errors[1][1] == "messages[1].tool_calls[0].function.name" and "get_time" in errors[1][2]
-    assert len(ERROR_HEADERS) == len(errors[0])
-    assert [row[:2] for row in preview] == [[1, "single_call"], [3, "no_tool"]]
-    assert len(PREVIEW_HEADERS) == len(preview[0])
-    assert 'get_weather({"city": "Paris"})' == preview[0][3] and preview[0][4] == 1
-    # training reads a copy under the home, never the visitor's file
-    copy = Path(choice["train_file"])
+    assert "Format: **openai**" in out[SUMMARY]
+    assert "**6** rows" in out[SUMMARY] and "**3** valid" in out[SUMMARY] and "**3** invalid" in out[SUMMARY]
+    findings = out[FINDINGS]
+    assert len(FINDING_HEADERS) == len(findings[0])
+    errors = [f for f in findings if f[0] == "error"]
+    assert [f[1] for f in errors] == [2, 4, 5]
+    assert "invalid JSON" in errors[0][4]
+    assert errors[1][3] == "messages[1].tool_calls[0].function.name" and "get_time" in errors[1][4]
+    assert errors[2][3] == "messages[1].tool_calls[0].function.arguments.unit" and "'K' is not one of" in errors[2][4]
+    assert ["warning", 6, "", "(row)", "duplicate of line 1 (same messages and tools)"] in findings
+    assert [row[:2] for row in out[PREVIEW]] == [[1, "single_call"], [3, "no_tool"], [6, "single_call"]]
+    assert len(PREVIEW_HEADERS) == len(out[PREVIEW][0])
+    assert out[PREVIEW][0][3] == 'get_weather({"city": "Paris"})' and out[PREVIEW][0][4] == 1
+    assert out[COVERAGE] == [["get_weather", "city", 2, "100%"], ["get_weather", "unit", 0, "0%"]]
+    assert len(COVERAGE_HEADERS) == len(out[COVERAGE][0])
+    # training reads a copy under the home, never the visitor's file; converted rows and the split lie beside it
+    copy = Path(out[CHOICE]["train_file"])
     assert copy.name == "train.jsonl" and copy != upload and copy.read_bytes() == before
     assert "uploads" in copy.parts
+    converted = Path(out[CONVERTED])
+    assert converted.parent == copy.parent and len(converted.read_text().splitlines()) == 3
+    assert json.loads((copy.parent / "split.json").read_text())["train"] + \
+        json.loads((copy.parent / "split.json").read_text())["eval"] == 3
 
 
-def test_unusable_upload_keeps_the_previous_choice(tmp_path):
+def test_other_formats_are_detected_and_converted(tmp_path):
+    xlam = {"id": 11, "query": "Weather in Lima?", "answers": json.dumps([{"name": "get_weather", "arguments": {"city": "Lima"}}]),
+            "tools": json.dumps([{"name": "get_weather", "description": "Weather of a city",
+                                  "parameters": {"city": {"type": "str", "description": "City name"}}}])}
+    out = use_upload(str(write_lines(tmp_path / "xlam.jsonl", [json.dumps(xlam)])), None)
+    assert "Format: **xlam**" in out[SUMMARY] and "**1** valid" in out[SUMMARY]
+    [row] = [json.loads(line) for line in Path(out[CONVERTED]).read_text().splitlines()]
+    assert row["messages"][1]["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": {"city": "Lima"}}
+
+
+def test_unusable_upload_keeps_the_previous_choice(tmp_path, monkeypatch):
     previous = {"train_file": "sample", "sample_rows": 100}
     text = tmp_path / "notes.txt"
     text.write_text("hello", encoding="utf-8")
-    summary, preview, errors, choice = use_upload(str(text), previous)
-    assert choice == previous and "Cannot use this file" in summary and "unsupported file type" in summary
-    assert str(tmp_path) not in summary
+    out = use_upload(str(text), previous)
+    assert out[CHOICE] == previous and "Cannot use this file" in out[SUMMARY]
+    assert "unsupported file type" in out[SUMMARY] and str(tmp_path) not in out[SUMMARY]
 
     all_bad = write_lines(tmp_path / "bad.jsonl", ["[1, 2]", json.dumps({"messages": []})])
-    summary, _, errors, choice = use_upload(str(all_bad), previous)
-    assert choice == previous and "No valid row" in summary
-    assert [(row[0], row[1]) for row in errors] == [(1, "(row)"), (2, "messages")]
+    out = use_upload(str(all_bad), previous)
+    assert out[CHOICE] == previous and "No valid row" in out[SUMMARY]
+    assert [(row[1], row[3]) for row in out[FINDINGS]] == [(1, "(row)"), (2, "messages")]
+
+    monkeypatch.setattr(data_tab, "MAX_UPLOAD_MB", 1e-6)
+    out = use_upload(str(all_bad), previous)
+    assert out[CHOICE] == previous and "over the 0 MB upload limit" in out[SUMMARY]
 
 
-def test_json_array_upload_is_accepted(tmp_path):
-    upload = tmp_path / "rows.json"
-    upload.write_text(json.dumps([GOOD, PLAIN]), encoding="utf-8")
-    summary, preview, errors, choice = use_upload(str(upload), None)
-    assert errors == [] and len(preview) == 2 and choice["train_file"].endswith("rows.json")
+def test_preview_pages_through_rows_and_sends_one_page():
+    out = use_sample(120)
+    view = out[VIEW]
+    assert len(out[PREVIEW]) == PAGE_ROWS and out[PAGE] == "Page 1 of 5: valid rows 1–25 of 120"
+    rows, label = preview_page(view, 5)
+    assert [r[0] for r in rows] == list(range(101, 121)) and label == "Page 5 of 5: valid rows 101–120 of 120"
+    assert preview_page(view, 99)[1] == label and preview_page(view, -3)[1].startswith("Page 1 of 5")
 
 
-def test_sample_gives_every_category():
-    summary, preview, errors, choice = use_sample(120)
-    assert choice == {"train_file": "sample", "sample_rows": 120}
-    assert errors == [] and "**120** valid" in summary
-    assert {row[1] for row in use_sample(600)[1]} <= set(CATEGORIES)
+def test_sample_gives_every_kind_split_by_kind_and_figures():
+    out = use_sample(120)
+    assert out[CHOICE] == {"train_file": "sample", "sample_rows": 120}
+    assert out[FINDINGS] == [] and "**120** valid" in out[SUMMARY]
     for category in CATEGORIES:
-        assert category.replace("_", " ") in summary
-    counts = [int(part.split("**")[1]) for part in summary.split("Categories: ")[1].split("\n")[0].split(" · ")]
-    assert len(counts) == 6 and all(counts) and sum(counts) == 120
-    assert len(preview) == 50
+        assert category.replace("_", " ") in out[SUMMARY]
+    assert "**108** train, **12** held out" in out[SUMMARY]
+    assert out[VIEW].split["eval_kinds"] and sum(out[VIEW].split["eval_kinds"].values()) == 12
+    histogram = out[LENGTHS]
+    assert histogram.layout.shapes[0].x0 == 2048  # the max_length line
+    assert sum(histogram.data[0].y) == 120
+    assert list(out[KINDS].data[0].y) == [out[VIEW].summary["categories"][k] for k in CATEGORIES]
+    assert len(out[CALLS].data[0].y) == len(out[VIEW].summary["tools"]) == 12  # every tool, not the first 8
+
+
+def test_inspector_marks_exactly_the_trained_tokens():
+    out = use_sample(30)
+    body, counts = inspect(out[VIEW], out[FIRST])
+    assert '<mark class="trained">' in body and "Round trip: **ok**" in counts
+    view = out[VIEW]
+    from toolft.data.render import inspect_row
+    from toolft.modeling import load_tokenizer
+
+    expected = inspect_row(load_tokenizer("tiny-qwen3"), view.result.records[0])
+    assert f"**{expected.trained_tokens}** trained" in counts
+    marked = "".join(part.split("</mark>")[0] for part in body.split('<mark class="trained">')[1:])
+    import html
+
+    assert html.unescape(marked) == "".join(t for t, trained in expected.segments if trained)
+    assert inspect(view, 9999)[1].startswith("No valid row at line 9999")
+
+
+def test_inspector_explains_an_excluded_row(tmp_path):
+    upload = write_lines(tmp_path / "d.jsonl", [json.dumps(GOOD), json.dumps({"messages": [{"role": "user"}]})])
+    out = use_upload(str(upload), None)
+    body, counts = inspect(out[VIEW], 2)
+    assert body == "" and "This row has errors" in counts and "line 2" in counts
 
 
 def test_sample_defaults_to_the_default_recipes_size():
@@ -83,4 +154,4 @@ def test_sample_defaults_to_the_default_recipes_size():
 
     expected = load_recipe(default_preset_name()).data.sample_rows
     assert default_sample_rows() == expected
-    assert use_sample(None)[3] == {"train_file": "sample", "sample_rows": expected}
+    assert use_sample(None)[CHOICE] == {"train_file": "sample", "sample_rows": expected}

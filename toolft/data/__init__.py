@@ -1,30 +1,26 @@
-"""Dataset loading, validation, splitting and summaries (stdlib only)."""
+"""Datasets: reading files (``files``), format conversion (``formats``), lint (``lint``),
+loading and splitting (``records``), statistics (``stats``) and rendering with a chat
+template (``render``). Only the standard library is imported here."""
 
+from toolft.data.files import DataFileError, write_jsonl
+from toolft.data.lint import Finding
 from toolft.data.records import (
     CATEGORIES,
-    DataFileError,
     LoadResult,
-    RowError,
     check_rows,
     load_records,
-    normalize_record,
     row_category,
     split_records,
-    validate_record,
 )
-from toolft.data.stats import summarize, token_count
 
 __all__ = [
     "CATEGORIES",
     "DataFileError",
+    "Finding",
     "LoadResult",
-    "RowError",
     "check_rows",
     "load_records",
-    "normalize_record",
     "row_category",
     "split_records",
-    "summarize",
-    "token_count",
-    "validate_record",
+    "write_jsonl",
 ]

@@ -1,4 +1,4 @@
-"""Load, validate, normalise and split tool-calling datasets.
+"""Load, check, normalise and split tool-calling datasets.
 
 A dataset row is TRL's conversational format with a ``tools`` column::
 
@@ -7,209 +7,67 @@ A dataset row is TRL's conversational format with a ``tools`` column::
                    "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]}],
      "tools": [{"type": "function", "function": {"name": "get_weather", ...}}]}
 
-:func:`load_records` reads a ``.jsonl`` or ``.json`` file, keeps the valid rows
-(normalised copies) and reports every problem with its line and field.
-Only the standard library is used here.
+:func:`load_records` reads any source :mod:`toolft.data.files` knows, converts each
+row from its format (:mod:`toolft.data.formats`) to this canonical form, lints it
+(:mod:`toolft.data.lint`) and keeps the rows without errors. Nothing the user gave
+is modified: records are new objects.
 """
 
 from __future__ import annotations
 
-import copy
-import json
+import gc
 import random
-from dataclasses import dataclass, field
+import re
+from contextlib import contextmanager
 from pathlib import Path
+from dataclasses import dataclass, field
 
-from toolft.toolcalls import _type_name, classify_text, coerce_arguments, tool_name
+from toolft.data.files import DataFileError, read_rows
+from toolft.data.lint import ERROR, WARNING, Finding, duplicate_findings, lint_row
+from toolft.toolcalls import classify_text
 
-ROLES = ("system", "user", "assistant", "tool")
 CATEGORIES = ("single_call", "parallel_calls", "multi_step", "clarification", "refusal", "no_tool")
+# families of formats that may share one file: the messages-based ones differ only in how a call is written
+_FAMILY = {"openai": "messages", "simple": "messages", "mcp": "messages"}
 
-
-@dataclass
-class RowError:
-    """One problem in one row: 1-based ``line`` and a ``field`` path like ``messages[1].content``."""
-
-    line: int
-    field: str
-    message: str
+__all__ = ["CATEGORIES", "DataFileError", "Finding", "LoadResult", "check_rows", "load_records",
+           "row_category", "split_records", "split_sizes"]
 
 
 @dataclass
 class LoadResult:
-    """Valid (normalised) rows with their source lines, plus the errors found."""
+    """Canonical rows without errors (with their source lines), and every finding.
+
+    ``errors`` excluded their row; ``warnings`` did not. ``format`` is the file's format
+    (the one most rows have), ``total`` the number of rows read.
+    """
 
     records: list[dict] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
     total: int = 0
-
-
-class DataFileError(Exception):
-    """The file cannot be read as a dataset at all."""
-
-
-# ---------------------------------------------------------------- validation
-
-def _validate_tools(tools) -> tuple[list[tuple[str, str]], list[str]]:
-    """Return (errors, declared tool names)."""
-    if not isinstance(tools, list):
-        return [("tools", f"must be a list of tool schemas, got {_type_name(tools)}")], []
-    errors, names = [], []
-    for i, tool in enumerate(tools):
-        where = f"tools[{i}]"
-        if not isinstance(tool, dict):
-            errors.append((where, f"must be an object, got {_type_name(tool)}"))
-            continue
-        if "type" in tool and tool["type"] != "function":
-            errors.append((f"{where}.type", f'must be "function", got {tool["type"]!r}'))
-        inner = tool
-        if "function" in tool:
-            where, inner = f"{where}.function", tool["function"]
-            if not isinstance(inner, dict):
-                errors.append((where, f"must be an object, got {_type_name(inner)}"))
-                continue
-        name = inner.get("name")
-        if not isinstance(name, str) or not name.strip():
-            errors.append((f"{where}.name", "must be a non-empty string"))
-        else:
-            names.append(name)
-        if "parameters" in inner and not isinstance(inner["parameters"], dict):
-            errors.append((f"{where}.parameters", f"must be an object, got {_type_name(inner['parameters'])}"))
-    return errors, names
-
-
-def _validate_call(call, where: str, declared: list[str]) -> list[tuple[str, str]]:
-    if not isinstance(call, dict):
-        return [(where, f"must be an object, got {_type_name(call)}")]
-    inner = call
-    if "function" in call:
-        where, inner = f"{where}.function", call["function"]
-        if not isinstance(inner, dict):
-            return [(where, f"must be an object, got {_type_name(inner)}")]
-    errors = []
-    name = inner.get("name")
-    if not isinstance(name, str) or not name.strip():
-        errors.append((f"{where}.name", "must be a non-empty string"))
-    elif name not in declared:
-        listed = ", ".join(declared) if declared else "none"
-        errors.append((f"{where}.name", f'calls undeclared tool "{name}"; declared: {listed}'))
-    _, problem = coerce_arguments(inner.get("arguments"))
-    if problem:
-        errors.append((f"{where}.arguments", problem))
-    return errors
-
-
-def _validate_message(msg, i: int, prev, declared: list[str]) -> list[tuple[str, str]]:
-    where = f"messages[{i}]"
-    if not isinstance(msg, dict):
-        return [(where, f"must be an object, got {_type_name(msg)}")]
-    role = msg.get("role")
-    if role not in ROLES:
-        return [(f"{where}.role", f"invalid role {role!r}; expected one of {', '.join(ROLES)}")]
-    errors = []
-    if role == "system" and i > 0:
-        errors.append((f"{where}.role", "a system message is only allowed at index 0"))
-    content = msg.get("content")
-    calls = msg.get("tool_calls")
-    if role == "assistant":
-        if calls is not None and not isinstance(calls, list):
-            errors.append((f"{where}.tool_calls", f"must be a list, got {_type_name(calls)}"))
-            calls = None
-        for j, call in enumerate(calls or []):
-            errors += _validate_call(call, f"{where}.tool_calls[{j}]", declared)
-        if not calls:
-            if not isinstance(content, str):
-                errors.append((f"{where}.content", f"must be a string when there are no tool_calls, got {_type_name(content)}"))
-            elif not content.strip():
-                errors.append((f"{where}.content", "is empty and there are no tool_calls"))
-        elif content is not None and not isinstance(content, str):
-            errors.append((f"{where}.content", f"must be a string or null, got {_type_name(content)}"))
-        return errors
-    if not isinstance(content, str):
-        errors.append((f"{where}.content", f"must be a string, got {_type_name(content)}"))
-    if role == "tool":
-        follows_call = isinstance(prev, dict) and (
-            prev.get("role") == "tool" or (prev.get("role") == "assistant" and prev.get("tool_calls")))
-        if not follows_call:
-            errors.append((where, "a tool message must follow an assistant message with tool_calls or another tool message"))
-        if "name" in msg and not isinstance(msg["name"], str):
-            errors.append((f"{where}.name", f"must be a string, got {_type_name(msg['name'])}"))
-    return errors
-
-
-def validate_record(record) -> list[tuple[str, str]]:
-    """Return ``(field, message)`` for every problem in a row; empty if valid.
-
-    >>> validate_record({"messages": [{"role": "assistant", "content": "Hi"}]})
-    [('messages[0].role', 'the first non-system message must be from the user')]
-    """
-    if not isinstance(record, dict):
-        return [("", f"row must be a JSON object, got {_type_name(record)}")]
-    errors, declared = [], []
-    if record.get("tools") is not None:
-        errors, declared = _validate_tools(record["tools"])
-    messages = record.get("messages")
-    if not isinstance(messages, list) or not messages:
-        problem = "is missing" if messages is None else (
-            "must not be empty" if isinstance(messages, list) else f"must be a list, got {_type_name(messages)}")
-        return errors + [("messages", problem)]
-    for i, msg in enumerate(messages):
-        errors += _validate_message(msg, i, messages[i - 1] if i else None, declared)
-    roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
-    first = next((i for i, role in enumerate(roles) if role != "system"), None)
-    if first is not None and roles[first] != "user":
-        errors.append((f"messages[{first}].role", "the first non-system message must be from the user"))
-    if "assistant" not in roles:
-        errors.append(("messages", "needs at least one assistant message"))
-    return errors
-
-
-# ------------------------------------------------------------- normalisation
-
-def _normalize_tool(tool):
-    if not isinstance(tool, dict):
-        return tool
-    if isinstance(tool.get("function"), dict):
-        return {**tool, "type": "function"}
-    return {"type": "function", "function": tool}
-
-
-def _normalize_call(call):
-    if not isinstance(call, dict):
-        return call
-    inner = call.get("function") if isinstance(call.get("function"), dict) else call
-    arguments, problem = coerce_arguments(inner.get("arguments"))
-    out = {k: v for k, v in call.items() if k not in ("function", "name", "arguments")}
-    out["type"] = "function"
-    out["function"] = {"name": inner.get("name"), "arguments": inner.get("arguments") if problem else arguments}
-    return out
-
-
-def normalize_record(record: dict) -> dict:
-    """Deep copy of ``record`` with tools and tool calls in the canonical OpenAI form.
-
-    >>> row = {"messages": [{"role": "assistant", "tool_calls": [{"name": "f", "arguments": "{}"}]}]}
-    >>> normalize_record(row)["messages"][0]["tool_calls"]
-    [{'type': 'function', 'function': {'name': 'f', 'arguments': {}}}]
-    """
-    out = copy.deepcopy(record)
-    if isinstance(out.get("tools"), list):
-        out["tools"] = [_normalize_tool(t) for t in out["tools"]]
-    for msg in out.get("messages") or []:
-        if isinstance(msg, dict) and isinstance(msg.get("tool_calls"), list):
-            msg["tool_calls"] = [_normalize_call(c) for c in msg["tool_calls"]]
-            if msg["tool_calls"] and msg.get("content") is None:
-                msg["content"] = ""
-    return out
+    format: str | None = None
+    formats: dict[str, int] = field(default_factory=dict)
 
 
 def row_category(record: dict) -> str:
-    """Category of a row from its first assistant message (see ``CATEGORIES``).
+    """Kind of a row (one of ``CATEGORIES``): its explicit ``kind``, else decided from its first answer.
 
-    >>> row_category({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "Which one?"}]})
-    'clarification'
+    Calls decide single / parallel / multi-step. A text answer is a refusal when it declines,
+    and a clarification only when it is a question about a required argument of a declared
+    tool (it names the parameter or a word of its description); any other text, a greeting
+    such as "Hello! How can I help?" included, is a no-tool answer.
+
+    >>> tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
+    ...     "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+    >>> ask = lambda text: {"messages": [{"role": "user", "content": "x"},
+    ...                                  {"role": "assistant", "content": text}], "tools": tools}
+    >>> row_category(ask("Which city do you mean?")), row_category(ask("Hello! How can I help?"))
+    ('clarification', 'no_tool')
     """
+    if record.get("kind") in CATEGORIES:
+        return record["kind"]
     assistants = [m for m in record.get("messages") or [] if isinstance(m, dict) and m.get("role") == "assistant"]
     if not assistants:
         return "no_tool"
@@ -219,87 +77,158 @@ def row_category(record: dict) -> str:
     if len(calls) == 1:
         return "multi_step" if any(m.get("tool_calls") for m in assistants[1:]) else "single_call"
     content = assistants[0].get("content")
-    label = classify_text(content if isinstance(content, str) else "")
-    return {"clarification": "clarification", "refusal": "refusal"}.get(label, "no_tool")
+    content = content if isinstance(content, str) else ""
+    label = classify_text(content)
+    if label == "refusal":
+        return "refusal"
+    if label == "clarification" and _asks_for_argument(content, record.get("tools") or []):
+        return "clarification"
+    return "no_tool"
+
+
+_STOPWORDS = frozenset("the a an of to for in on at by with and or is are be as from this that your you it its "
+                       "which what name value optional default format e g id".split())
+
+
+def _words(text: str) -> set[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text).replace("_", " ").lower()
+    return {w for w in re.findall(r"[a-z]+", spaced) if w not in _STOPWORDS and len(w) > 2}
+
+
+def _asks_for_argument(question: str, tools: list) -> bool:
+    """True when ``question`` names a required parameter of a declared tool (or a word of its description)."""
+    asked = _words(question)
+    asked |= {w[:-3] + "y" if w.endswith("ies") else w[:-1] for w in asked if w.endswith("s")}  # "cities": a city
+    for tool in tools:
+        inner = tool.get("function", tool) if isinstance(tool, dict) else {}
+        params = inner.get("parameters") if isinstance(inner, dict) else None
+        if not isinstance(params, dict) or not isinstance(params.get("properties"), dict):
+            continue
+        for name in params.get("required") or []:
+            spec = params["properties"].get(name)
+            described = spec.get("description", "") if isinstance(spec, dict) else ""
+            if asked & (_words(str(name)) | _words(str(described))):
+                return True
+    return False
 
 
 # ------------------------------------------------------------------- loading
+def load_records(source, fmt: str | None = None, *, split: str = "train", limit: int | None = None,
+                 max_bytes: int | None = None) -> LoadResult:
+    """Read, convert and lint a dataset: a file, a Hub-layout folder or a Hub dataset id.
 
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise DataFileError(f"{path}: file not found")
-    if path.suffix.lower() not in (".jsonl", ".json"):
-        raise DataFileError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; use .jsonl or .json")
-    raw = path.read_bytes()
-    if b"\x00" in raw:
-        raise DataFileError(f"{path}: looks like a binary file, not JSON text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    if not text.strip():
-        raise DataFileError(f"{path}: file is empty")
-    return text
+    ``fmt`` forces a format (one of ``toolft.data.formats.FORMATS``); by default each row's
+    format is detected.
 
-
-def _jsonl_rows(text: str):
-    """Yield ``(line, row, error)`` for the non-blank lines of a JSONL text."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line), None
-        except json.JSONDecodeError as exc:
-            yield number, None, f"invalid JSON: {exc.msg} at column {exc.colno}"
-        except (ValueError, RecursionError) as exc:  # e.g. a 5,000-digit number, or nesting too deep to read
-            yield number, None, f"unreadable JSON: {type(exc).__name__}: {str(exc)[:120]}"
-
-
-def _json_rows(path: Path, text: str):
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataFileError(f"{path}: invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except (ValueError, RecursionError) as exc:
-        raise DataFileError(f"{path}: unreadable JSON: {type(exc).__name__}: {str(exc)[:120]}") from None
-    if isinstance(data, dict):
-        data = next((data[k] for k in ("data", "rows") if isinstance(data.get(k), list)), data)
-    if not isinstance(data, list) or (data and not any(isinstance(r, dict) for r in data)):
-        raise DataFileError(f'{path}: expected a JSON array of row objects (or {{"data": [...]}})')
-    return [(i, row, None) for i, row in enumerate(data, start=1)]
-
-
-def load_records(path) -> LoadResult:
-    """Load a ``.jsonl`` or ``.json`` dataset, keeping valid rows and reporting the rest.
+    Raises:
+        DataFileError: the source cannot be read as a dataset at all.
 
     >>> result = load_records("train.jsonl")  # doctest: +SKIP
-    >>> result.total, len(result.records), result.errors[:1]  # doctest: +SKIP
-    (120, 118, [RowError(line=7, field='', message='invalid JSON: ...')])
+    >>> result.format, result.total, len(result.records), str(result.errors[0])  # doctest: +SKIP
+    ('openai', 120, 118, 'line 7: invalid JSON: Expecting value at column 1')
     """
-    path = Path(path)
-    text = _read_text(path)
-    rows = list(_jsonl_rows(text)) if path.suffix.lower() == ".jsonl" else _json_rows(path, text)
-    if not rows:
-        raise DataFileError(f"{path}: contains no rows")
-    return check_rows(rows)
+    from toolft.data.files import MAX_BYTES
+
+    with gc_paused():
+        rows, notes = read_rows(source, split=split, limit=limit, max_bytes=max_bytes or MAX_BYTES)
+        result = check_rows(rows, fmt)
+    if not result.formats and result.errors and all(e.message.startswith("matches no known format")
+                                                    for e in result.errors):
+        # one file-level message instead of the same one on every row (e.g. a parquet of text/label columns)
+        first_error = result.errors[0]
+        raise DataFileError(f"{Path(str(source)).name}: no row is in a known format; line {first_error.line} "
+                            f"{first_error.message}")
+    first = rows[0][0] if rows else 1
+    result.warnings[:0] = [Finding(first, "", note, WARNING) for note in notes]
+    return result
 
 
-def check_rows(rows) -> LoadResult:
-    """Validate ``(line, row, parse_error)`` triples: normalised copies of the valid rows, errors for the rest.
+def check_rows(rows, fmt: str | None = None) -> LoadResult:
+    """Convert and lint ``(line, row, parse_error)`` triples (see :func:`load_records`).
 
-    >>> check_rows([(1, {"messages": []}, None)]).errors[0].line
-    1
+    >>> check_rows([(1, {"messages": []}, None)]).errors[0].message
+    'must not be empty'
     """
+    from toolft.data.formats import ConvertError, detect_format, to_canonical
+
     rows = list(rows)
     result = LoadResult(total=len(rows))
+    converted = []
     for line, row, parse_error in rows:
-        problems = [("", parse_error)] if parse_error else validate_record(row)
-        if problems:
-            result.errors += [RowError(line, f, m) for f, m in problems]
-        else:
-            result.records.append(normalize_record(row))
+        if parse_error:
+            result.errors.append(Finding(line, "", parse_error))
+            continue
+        row_fmt = fmt or (detect_format(row) if isinstance(row, dict) else None)
+        row_id = _row_id(row)
+        if row_fmt is None:
+            result.errors.append(Finding(line, "", _unknown_format(row), ERROR, row_id))
+            continue
+        try:
+            record, row_fmt = to_canonical(row, row_fmt)
+        except ConvertError as exc:
+            result.errors.append(Finding(line, exc.field, f"cannot read as {row_fmt}: {exc.message}", ERROR, row_id))
+            continue
+        except RecursionError:  # a row built in memory, nested deeper than any reader allows
+            result.errors.append(Finding(line, "", "nested too deeply to read", ERROR, row_id))
+            continue
+        result.formats[row_fmt] = result.formats.get(row_fmt, 0) + 1
+        converted.append((line, record, row_fmt))
+    result.format = max(result.formats, key=result.formats.get) if result.formats else None
+    family = _FAMILY.get(result.format, result.format)
+    for line, record, row_fmt in converted:
+        row_id = record.get("id")
+        if _FAMILY.get(row_fmt, row_fmt) != family:
+            result.errors.append(Finding(line, "", f"this row is in {row_fmt} format but the file is {result.format} "
+                                         "(one format per file)", ERROR, row_id))
+            continue
+        try:
+            findings = [Finding(line, f, m, sev, row_id) for f, m, sev in lint_row(record)]
+        except RecursionError:
+            findings = [Finding(line, "", "nested too deeply to check", ERROR, row_id)]
+        result.errors += [f for f in findings if f.severity == ERROR]
+        result.warnings += [f for f in findings if f.severity == WARNING]
+        if not any(f.severity == ERROR for f in findings):
+            result.records.append(record)
             result.lines.append(line)
+    result.warnings += duplicate_findings(result.records, result.lines)
+    result.errors.sort(key=lambda f: f.line)
+    result.warnings.sort(key=lambda f: f.line)
     return result
+
+
+@contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector while many small objects are built.
+
+    Reading 15k rows allocates millions of dicts and lists and none of them is garbage;
+    the collector's passes over them cost about as much as the work itself (measured by
+    bench/data_check.py). Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _row_id(row) -> str | None:
+    return str(row["id"]) if isinstance(row, dict) and row.get("id") is not None else None
+
+
+def _unknown_format(row) -> str:
+    if not isinstance(row, dict):
+        return f"a row must be a JSON object, got {_json_type(row)}"
+    keys = ", ".join(list(row)[:8]) or "none"
+    return (f"matches no known format (keys: {keys}); expected messages (+ tools), conversations, "
+            "query + answers (xLAM), or system + chat (Glaive)")
+
+
+def _json_type(value) -> str:
+    from toolft.toolcalls import _type_name
+
+    return _type_name(value)
 
 
 def split_sizes(rows: int, eval_fraction: float) -> tuple[int, int]:
@@ -316,12 +245,19 @@ def split_sizes(rows: int, eval_fraction: float) -> tuple[int, int]:
     return rows - n_eval, n_eval
 
 
-def split_records(records: list, eval_fraction: float, seed: int) -> tuple[list, list]:
-    """Deterministically shuffle and split into ``(train, eval)``.
+def split_records(records: list, eval_fraction: float, seed: int, key=None) -> tuple[list, list]:
+    """Deterministically shuffle and split into ``(train, eval)``; stratified when ``key`` is given.
+
+    The eval size is :func:`split_sizes`'s. With ``key`` (e.g. :func:`row_category`), each
+    group gets its share of the eval rows (largest remainders), so every row kind is held
+    out in proportion; the same seed always gives the same split.
 
     >>> train, ev = split_records(list(range(10)), 0.2, seed=0)
     >>> len(train), len(ev)
     (8, 2)
+    >>> _, ev = split_records(list(range(10)), 0.2, seed=0, key=lambda n: n % 2)
+    >>> sorted(n % 2 for n in ev)
+    [0, 1]
     """
     if not 0 <= eval_fraction < 1:
         raise ValueError(f"eval_fraction must be in [0, 1), got {eval_fraction}")
@@ -329,7 +265,18 @@ def split_records(records: list, eval_fraction: float, seed: int) -> tuple[list,
     order = list(range(n))
     random.Random(seed).shuffle(order)
     n_eval = split_sizes(n, eval_fraction)[1]
-    eval_idx = set(order[:n_eval])
-    train = [records[i] for i in order if i not in eval_idx]
-    evals = [records[i] for i in order[:n_eval]]
-    return train, evals
+    if key is None:
+        eval_idx = order[:n_eval]
+    else:
+        groups: dict = {}
+        for i in order:
+            groups.setdefault(key(records[i]), []).append(i)
+        exact = {g: len(members) * n_eval / n for g, members in groups.items()}
+        quota = {g: int(x) for g, x in exact.items()}
+        by_remainder = sorted(groups, key=lambda g: (-(exact[g] - quota[g]), str(g)))
+        for g in by_remainder[: n_eval - sum(quota.values())]:
+            quota[g] += 1
+        chosen = {i for g, members in groups.items() for i in members[: quota[g]]}
+        eval_idx = [i for i in order if i in chosen]
+    held = set(eval_idx)
+    return [records[i] for i in order if i not in held], [records[i] for i in eval_idx]

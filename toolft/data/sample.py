@@ -19,7 +19,7 @@ each intent has several phrasings, so a held-out split drawn from the same
 output is not a copy of the training rows.
 
 >>> rows = generate_sample(6, seed=0); sorted(rows[0])
-['messages', 'tools']
+['kind', 'messages', 'tools']
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
+
 
 KINDS = ("single_call", "parallel_calls", "multi_step", "clarification", "refusal", "no_tool")
 # Shares of each kind, in twentieths (30/15/15/15/10/15 %).
@@ -904,14 +904,6 @@ def generate_sample(n: int = 600, seed: int = 0, pools: str = "train") -> list[d
     for kind in _kind_schedule(n, rng):
         system = [_say("system", rng.choice(SYSTEM_PROMPTS))] if rng.random() < 0.5 else []
         messages, needed = _BUILDERS[kind](rng)
-        records.append({"messages": system + messages, "tools": _tool_subset(rng, needed)})
+        # the kind is stated: the generator knows it, and the Data tab's rule need not guess it
+        records.append({"messages": system + messages, "tools": _tool_subset(rng, needed), "kind": kind})
     return records
-
-
-def write_jsonl(records: list[dict], path) -> None:
-    """Write records as JSON Lines (UTF-8, non-ASCII kept), creating parent folders."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="\n") as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")

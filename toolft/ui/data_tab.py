@@ -1,26 +1,159 @@
-"""The Data tab: pick a dataset (an upload or the bundled sample), check it, preview it.
+"""The Data tab: pick a dataset, see its format, findings, statistics, and exactly what trains.
 
-The handlers (:func:`use_upload`, :func:`use_sample`) take and return plain values:
-a summary in markdown, preview and error rows as lists, and the visitor's data
-choice ``{"train_file": ..., "sample_rows": ...}`` that the Recipe tab copies into
-``data.train_file`` / ``data.sample_rows``. An upload is copied under the toolft
-home first (:func:`toolft.ui.common.store_upload`); only the copy is read.
+Handlers take and return plain values. A loaded dataset is a :class:`DataView`,
+kept per visitor in ``gr.State`` on the server: the browser only ever receives one
+preview page, the findings table (capped) and the pictures, never the whole dataset.
+An upload is copied under the toolft home first (:func:`toolft.ui.common.store_upload`)
+and only the copy is read; the converted canonical rows and the train/eval split
+are written beside the copy. The visitor's data choice ``{"train_file",
+"sample_rows"}`` is what the Recipe tab copies into ``data.*``.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from toolft.data.records import DataFileError, LoadResult, check_rows, load_records, row_category
+from toolft.data.files import DataFileError, write_jsonl
+from toolft.data.records import CATEGORIES, LoadResult, check_rows, load_records, row_category, split_records
 from toolft.data.stats import summarize
 from toolft.ui.common import store_upload
 
-PREVIEW_ROWS = 50
-PREVIEW_HEADERS = ["line", "category", "user message", "first assistant answer / tool calls", "tools"]
-ERROR_HEADERS = ["line", "field", "message"]
+PAGE_ROWS = 25
+PREVIEW_HEADERS = ["line", "kind", "user message", "first assistant answer / tool calls", "tools"]
+FINDING_HEADERS = ["severity", "line", "id", "field", "message"]
+COVERAGE_HEADERS = ["tool", "parameter", "calls giving it", "share of the tool's calls"]
 _CELL_CHARS = 160  # keep preview cells to a couple of lines
+MAX_UPLOAD_MB = float(os.environ.get("TOOLFT_MAX_UPLOAD_MB", "200"))  # per file; a Space's disk is small
+
+# Tokenizers by model name, shared by every visitor (read-only after loading; the lock
+# only guards the first load). A tokenizer is small, and loading one takes seconds.
+_TOKENIZERS: dict = {}
+_TOKENIZER_LOCK = threading.Lock()
 
 
+@dataclass
+class DataView:
+    """One visitor's loaded dataset, as the tab shows it."""
+
+    source: str
+    result: LoadResult
+    summary: dict
+    choice: dict
+    model: str
+    max_length: int
+    assistant_only_loss: bool = True
+    token_note: str = ""
+    split: dict = field(default_factory=dict)
+    converted: str | None = None
+
+
+# ------------------------------------------------------------------ loading
+def _tokenizer(model: str):
+    with _TOKENIZER_LOCK:
+        if model not in _TOKENIZERS:
+            from toolft.modeling import load_tokenizer
+
+            _TOKENIZERS[model] = load_tokenizer(model)
+        return _TOKENIZERS[model]
+
+
+def _recipe_settings(recipe: dict | None) -> tuple[str, int, bool, float, int]:
+    """``(model, max_length, assistant_only_loss, eval_fraction, split_seed)`` of the visitor's recipe."""
+    from toolft.recipe import Recipe
+
+    r = (recipe or {})
+    default = Recipe()
+    model = (r.get("model") or {}).get("name_or_path") or default.model.name_or_path
+    training = r.get("training") or {}
+    data = r.get("data") or {}
+    return (model, int(training.get("max_length") or default.training.max_length),
+            bool(training.get("assistant_only_loss", default.training.assistant_only_loss)),
+            float(data.get("eval_fraction", default.data.eval_fraction) or 0),
+            int(data.get("split_seed") or 0))
+
+
+def build_view(result: LoadResult, source: str, choice: dict, recipe: dict | None) -> DataView:
+    """Lint lengths with the recipe's model (tokenizer only), summarise, and split by row kind."""
+    from toolft.data.render import TemplateError
+    from toolft.data.stats import length_lint
+
+    model, max_length, aol, eval_fraction, seed = _recipe_settings(recipe)
+    lengths, note = None, ""
+    try:
+        lengths = length_lint(result, _tokenizer(model), max_length, model, aol)
+    except TemplateError as exc:
+        note = f"**Chat template problem:** {exc}"
+    except (OSError, ValueError) as exc:
+        note = (f"Token lengths need the tokenizer of `{model}`, which cannot be loaded here "
+                f"({str(exc).splitlines()[0][:160]}).")
+    train, evals = split_records(result.records, eval_fraction, seed, key=row_category)
+    split = {"seed": seed, "eval_fraction": eval_fraction, "train": len(train), "eval": len(evals),
+             "eval_kinds": {k: n for k in CATEGORIES if (n := sum(row_category(r) == k for r in evals))}}
+    return DataView(source=source, result=result, summary=summarize(result, lengths, max_length), choice=choice,
+                    model=model, max_length=max_length, assistant_only_loss=aol, token_note=note, split=split)
+
+
+def _save_beside(view: DataView, copy: Path) -> None:
+    """Write the canonical rows and the split next to the upload copy (never over it)."""
+    converted = copy.with_name(copy.stem + ".canonical.jsonl")
+    write_jsonl(view.result.records, converted)
+    (copy.parent / "split.json").write_text(json.dumps(view.split, indent=2))
+    view.converted = str(converted)
+
+
+def use_upload(path: str | None, current: dict | None, recipe: dict | None = None):
+    """Check an uploaded file: the tab's outputs (see :func:`outputs`) with the new data choice.
+
+    The file is copied first and only the copy is read. A file that cannot be used at
+    all (too big, wrong type, unreadable, no valid row) leaves the data choice at
+    ``current`` and says why.
+    """
+    if not path:
+        return outputs(None, "Upload a .jsonl, .json, .parquet or .csv file.", current)
+    size_mb = Path(path).stat().st_size / 2**20
+    if size_mb > MAX_UPLOAD_MB:
+        return outputs(None, f"**Cannot use this file:** {size_mb:.0f} MB is over the {MAX_UPLOAD_MB:.0f} MB "
+                             "upload limit (TOOLFT_MAX_UPLOAD_MB).", current)
+    try:
+        copy = store_upload(path)
+    except OSError as exc:
+        return outputs(None, f"**Cannot read the upload:** {exc.strerror or exc}", current)
+    try:
+        result = load_records(copy)
+    except DataFileError as exc:
+        return outputs(None, f"**Cannot use this file:** {str(exc).replace(str(copy), copy.name)}", current)
+    choice = {"train_file": str(copy), "sample_rows": None} if result.records else current
+    view = build_view(result, copy.name, choice or {"train_file": "sample", "sample_rows": None}, recipe)
+    _save_beside(view, copy)
+    note = "" if view.result.records else "**No valid row: fix the errors below and upload again.**"
+    return outputs(view, note, choice)
+
+
+def use_sample(rows: int | None, recipe: dict | None = None):
+    """Generate the bundled sample (``rows`` rows, seeded by the recipe's split seed) and check it."""
+    from toolft.data.sample import generate_sample
+
+    rows = int(rows or default_sample_rows())
+    seed = _recipe_settings(recipe)[4]
+    records = generate_sample(rows, seed=seed)
+    result = check_rows((line, record, None) for line, record in enumerate(records, start=1))
+    choice = {"train_file": "sample", "sample_rows": rows}
+    return outputs(build_view(result, f"Bundled sample data ({rows} rows, seed {seed})", choice, recipe), "", choice)
+
+
+def default_sample_rows() -> int:
+    """The default recipe's sample size, so "Use bundled sample data" trains what the README measured."""
+    from toolft.recipe import default_preset_name, load_recipe
+
+    return load_recipe(default_preset_name()).data.sample_rows
+
+
+# ------------------------------------------------------------------ views
 def _short(text: str) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= _CELL_CHARS else text[: _CELL_CHARS - 1] + "…"
@@ -39,101 +172,197 @@ def _first_answer(record: dict) -> str:
     return ""
 
 
-def default_sample_rows() -> int:
-    """The default recipe's sample size, so "Use bundled sample data" trains what the README measured."""
-    from toolft.recipe import default_preset_name, load_recipe
-
-    return load_recipe(default_preset_name()).data.sample_rows
-
-
-def preview_rows(result: LoadResult, limit: int = PREVIEW_ROWS) -> list[list]:
-    """One row per valid record (the first ``limit``): line, category, user message, answer, tool count."""
+def preview_page(view: DataView | None, page: int | float | None) -> tuple[list[list], str]:
+    """One page of valid rows (line, kind, user message, answer, tool count) and a "rows a–b of n" label."""
+    if view is None or not view.result.records:
+        return [], "no rows"
+    n = len(view.result.records)
+    pages = max(1, -(-n // PAGE_ROWS))
+    page = min(max(int(page or 1), 1), pages)
+    start = (page - 1) * PAGE_ROWS
     rows = []
-    for line, record in zip(result.lines[:limit], result.records[:limit]):
+    for line, record in zip(view.result.lines[start:start + PAGE_ROWS], view.result.records[start:start + PAGE_ROWS]):
         user = next((m.get("content") or "" for m in record["messages"] if m["role"] == "user"), "")
         rows.append([line, row_category(record), _short(user), _short(_first_answer(record)),
                      len(record.get("tools") or [])])
+    return rows, f"Page {page} of {pages}: valid rows {start + 1}–{start + len(rows)} of {n}"
+
+
+def finding_rows(summary: dict) -> list[list]:
+    """Errors then warnings, one table row each: severity, line, id, field, message."""
+    return [[f["severity"], f["line"], f["id"] or "", f["field"] or "(row)", f["message"]]
+            for f in summary["errors"] + summary["warnings"]]
+
+
+def coverage_rows(summary: dict) -> list[list]:
+    """Every declared parameter of every tool, with how many of the tool's calls give it."""
+    rows = []
+    for tool, params in summary["argument_coverage"].items():
+        calls = summary["tools"].get(tool, 0)
+        for param, n in params.items():
+            rows.append([tool, param, n, f"{n / calls:.0%}" if calls else "no calls"])
     return rows
 
 
-def summary_markdown(summary: dict, source: str) -> str:
-    """Rows / valid / invalid counts and the answer categories, as markdown."""
-    categories = " · ".join(f"{name.replace('_', ' ')} **{count}**" for name, count in summary["categories"].items())
-    tools = ", ".join(f"{name} ({n})" for name, n in list(summary["tools"].items())[:8]) or "none"
-    lines = [f"### {source}",
-             f"**{summary['rows']}** rows: **{summary['valid']}** valid, **{summary['invalid']}** invalid",
-             f"Categories: {categories}",
-             f"Tool calls by tool: {tools}"]
-    if summary["invalid"]:
-        lines.append("Invalid rows are listed below and are skipped by training.")
-    if summary["errors_truncated"]:
-        lines.append(f"(only the first {len(summary['errors'])} errors are listed)")
+def summary_markdown(view: DataView) -> str:
+    """Format, counts, row kinds, split and token lengths, as markdown."""
+    s = view.summary
+    kinds = " · ".join(f"{name.replace('_', ' ')} **{count}**" for name, count in s["categories"].items())
+    fmt = s["format"] or "unknown"
+    if len(s["formats"]) > 1:
+        fmt += " (" + ", ".join(f"{k} {v}" for k, v in s["formats"].items()) + ")"
+    lines = [f"### {view.source}",
+             f"Format: **{fmt}** · **{s['rows']}** rows: **{s['valid']}** valid, **{s['invalid']}** invalid, "
+             f"{len(view.result.warnings)} warnings, {s['duplicates']} duplicates",
+             f"Row kinds: {kinds}",
+             f"Split (seed {view.split['seed']}, stratified by kind): **{view.split['train']}** train, "
+             f"**{view.split['eval']}** held out"]
+    tokens = s.get("tokens")
+    if tokens:
+        lines.append(f"Tokens ({view.model}): min {tokens['min']}, median {tokens['median']}, max {tokens['max']}; "
+                     f"**{tokens['over_max_length']}** rows over max_length {view.max_length}")
+    if view.token_note:
+        lines.append(view.token_note)
+    if s["invalid"]:
+        lines.append("Rows with errors are listed below and are left out of training; warnings keep their row.")
+    if s["errors_truncated"] or s["warnings_truncated"]:
+        lines.append(f"(the first {len(s['errors'])} errors and {len(s['warnings'])} warnings are listed)")
     return "\n\n".join(lines)
 
 
-def _view(result: LoadResult, source: str) -> tuple[str, list[list], list[list]]:
-    summary = summarize(result)
-    errors = [[e["line"], e["field"] or "(row)", e["message"]] for e in summary["errors"]]
-    return summary_markdown(summary, source), preview_rows(result), errors
+def figures(view: DataView | None):
+    """Plotly figures: token-length histogram with the max_length line, row kinds, calls per tool."""
+    import plotly.graph_objects as go
+
+    if view is None:
+        return None, None, None
+    s = view.summary
+    lengths = None
+    tokens = s.get("tokens")
+    if tokens and tokens["histogram"]:
+        bins = tokens["histogram"]
+        lengths = go.Figure(go.Bar(x=[(b["from"] + b["to"]) / 2 for b in bins], y=[b["rows"] for b in bins],
+                                   width=[b["to"] - b["from"] + 1 for b in bins], name="rows"))
+        lengths.add_vline(x=view.max_length, line_dash="dash", line_color="crimson",
+                          annotation_text=f"max_length {view.max_length}: {tokens['over_max_length']} rows cut")
+        lengths.update_layout(title="Tokens per row", xaxis_title="tokens", yaxis_title="rows", height=300,
+                              margin=dict(t=40, b=40, l=40, r=20))
+    kinds = go.Figure(go.Bar(x=[k.replace("_", " ") for k in s["categories"]], y=list(s["categories"].values())))
+    kinds.update_layout(title="Row kinds", height=300, margin=dict(t=40, b=40, l=40, r=20))
+    names = list(s["tools"])
+    tools = go.Figure(go.Bar(y=names[::-1], x=[s["tools"][n] for n in names][::-1], orientation="h"))
+    tools.update_layout(title=f"Calls per tool (all {len(names)})", height=max(300, 22 * len(names) + 80),
+                        margin=dict(t=40, b=40, l=140, r=20))
+    return lengths, kinds, tools
 
 
-def use_upload(path: str | None, current: dict | None) -> tuple[str, list[list], list[list], dict | None]:
-    """Check an uploaded .jsonl/.json file: ``(summary, preview, errors, data choice)``.
+def outputs(view: DataView | None, note: str, choice: dict | None):
+    """All the tab's outputs for a view: summary, findings, preview, page label, figures, coverage,
+    the converted file, the first row to inspect, the view and the data choice."""
+    if view is None:
+        return (note, [], [], "no rows", None, None, None, [], None, None, None, choice)
+    rows, label = preview_page(view, 1)
+    lengths, kinds, tools = figures(view)
+    first = view.result.lines[0] if view.result.lines else None
+    text = summary_markdown(view) + (f"\n\n{note}" if note else "")
+    return (text, finding_rows(view.summary), rows, label, lengths, kinds, tools, coverage_rows(view.summary),
+            view.converted, first, view, choice)
 
-    The file is copied first and only the copy is read. A file that cannot be
-    used at all (wrong type, not JSON, no valid row) leaves the data choice at
-    ``current`` and says why.
-    """
-    if not path:
-        return "Upload a .jsonl or .json file of {messages, tools} rows.", [], [], current
+
+# ------------------------------------------------------------------ inspector
+def inspect(view: DataView | None, line: int | float | None) -> tuple[str, str]:
+    """``(html, counts markdown)`` of one row rendered as the trainer tokenizes it, trained tokens marked."""
+    from toolft.data.render import TemplateError, inspect_row
+
+    if view is None or not view.result.records:
+        return "", "Load a dataset first."
+    if line is None or int(line) not in view.result.lines:
+        errors = [f"- {f}" for f in view.result.errors if line is not None and f.line == int(line)]
+        detail = ("This row has errors and is left out of training:\n" + "\n".join(errors)) if errors else (
+            f"No valid row at line {line}; valid lines run from {view.result.lines[0]} to {view.result.lines[-1]}.")
+        return "", detail
+    record = view.result.records[view.result.lines.index(int(line))]
     try:
-        copy = store_upload(path)
-    except OSError as exc:
-        return f"**Cannot read the upload:** {exc.strerror or exc}", [], [], current
-    try:
-        result = load_records(copy)
-    except DataFileError as exc:
-        message = str(exc).replace(str(copy), copy.name)
-        return f"**Cannot use this file:** {message}", [], [], current
-    summary_md, preview, errors = _view(result, copy.name)
-    if not result.records:
-        return summary_md + "\n\n**No valid row: fix the errors below and upload again.**", preview, errors, current
-    return summary_md, preview, errors, {"train_file": str(copy), "sample_rows": None}
+        result = inspect_row(_tokenizer(view.model), record, model_name=view.model,
+                             max_length=view.max_length, assistant_only_loss=view.assistant_only_loss)
+    except (TemplateError, OSError, ValueError) as exc:
+        return "", f"**Cannot render with {view.model}:** {exc}"
+    parts = [f'<mark class="trained">{html.escape(text)}</mark>' if trained else html.escape(text)
+             for text, trained in result.segments]
+    body = f'<pre class="toolft-inspect" style="white-space: pre-wrap">{"".join(parts)}</pre>'
+    share = result.trained_tokens / result.total_tokens if result.total_tokens else 0
+    counts = [f"**{result.total_tokens}** tokens with {view.model}'s chat template; **{result.trained_tokens}** "
+              f"trained ({share:.0%}, highlighted)" + (f"; {result.truncated_tokens} cut at max_length "
+                                                      f"{view.max_length}" if result.truncated_tokens else ""),
+              "Round trip: **ok** (the gold calls parse back out of the rendering)" if result.roundtrip_ok
+              else "Round trip: **failed**"]
+    counts += [f"- {p}" for p in result.problems]
+    return body, "\n\n".join(counts)
 
 
-def use_sample(rows: int | None, seed: int = 0) -> tuple[str, list[list], list[list], dict]:
-    """Generate the bundled sample (``rows`` rows, ``seed`` = the recipe's split seed) and check it."""
-    from toolft.data.sample import generate_sample
-
-    rows = int(rows or default_sample_rows())
-    records = generate_sample(rows, seed=int(seed or 0))
-    result = check_rows((line, record, None) for line, record in enumerate(records, start=1))
-    summary_md, preview, errors = _view(result, f"Bundled sample data ({rows} rows, seed {seed or 0})")
-    return summary_md, preview, errors, {"train_file": "sample", "sample_rows": rows}
-
-
+# ------------------------------------------------------------------ layout
 def build_data_tab(data_state, recipe_state) -> None:
     """Lay out the Data tab; its handlers set ``data_state`` (the visitor's data choice)."""
     import gradio as gr
 
-    gr.Markdown("Upload a dataset in TRL's conversational format with a `tools` column (one JSON object per "
-                "line), or start from toolft's bundled synthetic tool-calling conversations.")
+    gr.Markdown("Upload tool-calling conversations in any common format (OpenAI/TRL messages with a `tools` "
+                "column, ShareGPT/Hermes, xLAM, Glaive, ToolACE, MCP) as .jsonl, .json, .parquet or .csv, or start "
+                "from toolft's bundled synthetic conversations. Every row is converted, checked against its tools' "
+                "JSON Schemas and rendered with your model's chat template before a GPU minute is spent.")
+    view_state = gr.State(None)
     with gr.Row():
         with gr.Column():
-            upload = gr.File(label="Upload .jsonl / .json", file_types=[".jsonl", ".json"], type="filepath")
+            upload = gr.File(label="Upload a dataset", file_types=[".jsonl", ".json", ".parquet", ".csv"],
+                             type="filepath")
         with gr.Column():
             rows = gr.Slider(10, 5000, value=default_sample_rows(), step=10, label="Sample rows",
                              info="How many synthetic conversations to generate.")
             sample_btn = gr.Button("Use bundled sample data", variant="primary")
-    summary = gr.Markdown("No dataset chosen yet: the recipe uses the bundled sample by default.")
-    preview = gr.Dataframe(headers=PREVIEW_HEADERS, value=[], label=f"Preview (first {PREVIEW_ROWS} valid rows)",
-                           interactive=False, wrap=True, column_widths=["6%", "11%", "37%", "38%", "8%"])
-    errors = gr.Dataframe(headers=ERROR_HEADERS, value=[], label="Errors", interactive=False, wrap=True,
-                          column_widths=["8%", "30%", "62%"])
+    summary = gr.Markdown("No dataset chosen yet: the recipe uses the bundled sample by default.",
+                          elem_id="data-summary")
+    findings = gr.Dataframe(headers=FINDING_HEADERS, value=[], label="Findings (errors leave the row out; "
+                            "warnings keep it)", interactive=False, wrap=True, max_height=320,
+                            column_widths=["9%", "7%", "9%", "25%", "50%"], elem_id="data-findings")
+    with gr.Row():
+        prev_btn = gr.Button("◀ Previous", size="sm")
+        page = gr.Number(value=1, precision=0, minimum=1, label="Page", scale=0, min_width=90)
+        next_btn = gr.Button("Next ▶", size="sm")
+        page_label = gr.Markdown("no rows")
+    preview = gr.Dataframe(headers=PREVIEW_HEADERS, value=[], label="Preview", interactive=False, wrap=True,
+                           column_widths=["6%", "11%", "37%", "38%", "8%"], elem_id="data-preview")
+    with gr.Row():
+        lengths_plot = gr.Plot(label="Token lengths")
+        kinds_plot = gr.Plot(label="Row kinds")
+    tools_plot = gr.Plot(label="Calls per tool")
+    coverage = gr.Dataframe(headers=COVERAGE_HEADERS, value=[], label="Argument coverage", interactive=False,
+                            max_height=300)
+    converted = gr.File(label="Converted rows (canonical JSONL)", interactive=False)
+    gr.Markdown("### Inspector: what the model trains on\nThe row rendered with the recipe's model and chat "
+                "template exactly as the trainer tokenizes it; highlighted text carries loss.")
+    with gr.Row():
+        row_line = gr.Number(label="Row (its line in the file)", precision=0, minimum=1, scale=0, min_width=160)
+        inspect_btn = gr.Button("Inspect row", scale=0)
+    inspect_counts = gr.Markdown(elem_id="inspect-counts")
+    inspect_html = gr.HTML(elem_id="inspect-text")
 
-    def sample_for_recipe(n, recipe):
-        return use_sample(n, (recipe or {}).get("data", {}).get("split_seed") or 0)
+    outs = [summary, findings, preview, page_label, lengths_plot, kinds_plot, tools_plot, coverage, converted,
+            row_line, view_state, data_state]
 
-    outputs = [summary, preview, errors, data_state]
-    upload.upload(use_upload, inputs=[upload, data_state], outputs=outputs)
-    sample_btn.click(sample_for_recipe, inputs=[rows, recipe_state], outputs=outputs)
+    def after_load(out):
+        return (*out, 1)
+
+    upload.upload(lambda p, cur, rec: after_load(use_upload(p, cur, rec)), inputs=[upload, data_state, recipe_state],
+                  outputs=outs + [page])
+    sample_btn.click(lambda n, rec: after_load(use_sample(n, rec)), inputs=[rows, recipe_state], outputs=outs + [page])
+
+    def go(view, number, step):
+        target = int(number or 1) + step
+        rows_, label = preview_page(view, target)
+        pages = max(1, -(-len(view.result.records) // PAGE_ROWS)) if view else 1
+        return rows_, label, min(max(target, 1), pages)
+
+    page.submit(lambda v, n: go(v, n, 0), inputs=[view_state, page], outputs=[preview, page_label, page])
+    prev_btn.click(lambda v, n: go(v, n, -1), inputs=[view_state, page], outputs=[preview, page_label, page])
+    next_btn.click(lambda v, n: go(v, n, 1), inputs=[view_state, page], outputs=[preview, page_label, page])
+    inspect_btn.click(inspect, inputs=[view_state, row_line], outputs=[inspect_html, inspect_counts])
+    row_line.submit(inspect, inputs=[view_state, row_line], outputs=[inspect_html, inspect_counts])
