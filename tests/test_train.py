@@ -210,3 +210,17 @@ def test_every_valid_fixture_row_builds_the_training_dataset(tiny_model_path):
     ds = to_dataset(result.records, load_tokenizer("tiny-qwen3"), load_recipe("tiny-cpu"), result.lines)
     assert len(ds) == len(result.records)
     assert all(any(label != -100 for label in row) for row in ds["labels"])
+
+
+def test_train_refuses_a_template_that_cannot_mask_before_loading_the_model(tmp_path, template_model):
+    """Gemma 4's template has no generation markers and TRL has no training template for it: assistant-only
+    loss is refused at once, naming the model and the setting, and no run folder is written."""
+    recipe = load_recipe("tiny-cpu")
+    folder = template_model("gemma4")
+    for key, value in [("model.name_or_path", str(folder)), ("data.sample_rows", 20)]:
+        recipe = replace_field(recipe, key, value)
+    proc = run_cli("train", save_recipe(recipe, tmp_path / "gemma.yaml"), "--run-dir", tmp_path / "run")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"error: model.name_or_path: {folder}'s chat template has no {{% generation %}}")
+    assert "training.assistant_only_loss: false" in proc.stderr
+    assert not (tmp_path / "run").exists()

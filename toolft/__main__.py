@@ -83,7 +83,7 @@ def cmd_data_check(args) -> int:
             lengths = length_lint(result, _tokenizer(args.model), args.max_length, args.model)
         except TemplateError as exc:
             raise UsageError(str(exc)) from None
-    summary = summarize(result, lengths, args.max_length)
+    summary = summarize(result, lengths, args.max_length, max_findings=None)  # every finding, every row
     if args.json:
         _print_json(summary)
         return 0
@@ -179,7 +179,27 @@ def cmd_train(args) -> int:
         count_rows(recipe)  # the data file exists, is readable and has valid rows
     except ValueError as exc:
         raise UsageError(f"data.train_file: {exc}") from None
+    _check_template(recipe)
     return run_training(args.recipe, args.run_dir)
+
+
+def _check_template(recipe) -> None:
+    """Refuse a chat template that cannot render (or mask) tool calls, before any model loads.
+
+    Needs only the tokenizer; when it cannot be loaded here (a Hub id offline), the trainer
+    runs the same check itself and records the failure in the run folder.
+    """
+    from toolft.data.render import template_problems
+    from toolft.modeling import load_tokenizer
+
+    name = recipe.model.name_or_path
+    try:
+        tokenizer = load_tokenizer(name)
+    except (OSError, ValueError):
+        return
+    problems = template_problems(tokenizer, name, recipe.training.assistant_only_loss)
+    if problems:
+        raise UsageError(f"model.name_or_path: {problems[0]}")
 
 
 def cmd_eval(args) -> int:

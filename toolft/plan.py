@@ -11,10 +11,10 @@ Step counts follow ``transformers.Trainer`` exactly (same split rule as
 :func:`toolft.data.records.split_records`, same rounding), so the plan's
 ``total_steps`` is the run's progress-bar length.
 
->>> from toolft.recipe import load_recipe
->>> p = plan(load_recipe("qwen3-1.7b-t4"))   # doctest: +SKIP
->>> p["trainable_params"], p["total_steps"]  # doctest: +SKIP
-(17432576, 339)
+Example (reads Qwen3-1.7B's config from the Hub)::
+
+    p = plan(load_recipe("qwen3-1.7b-t4"))
+    p["trainable_params"], p["total_steps"]   # (17432576, 339)
 """
 
 from __future__ import annotations
@@ -73,8 +73,9 @@ def model_config(name_or_path: str):
 
     Raises ``ValueError("cannot read the model config of X: ...")`` otherwise.
 
-    >>> model_config("Qwen/Qwen3-1.7B").hidden_size   # doctest: +SKIP
-    2048
+    Example (online)::
+
+        model_config("Qwen/Qwen3-1.7B").hidden_size   # 2048
     """
     from transformers import AutoConfig, Qwen3Config
 
@@ -162,8 +163,9 @@ def count_params(config, lora_r: int, target_modules: str) -> tuple[int, int]:
     ``model.layers.0.self_attn.q_proj``). A list that matches nothing raises
     ``ValueError``, as PEFT would at training time.
 
-    >>> count_params(model_config("Qwen/Qwen3-1.7B"), 16, "all-linear")[1]   # doctest: +SKIP
-    17432576
+    Example (online)::
+
+        count_params(model_config("Qwen/Qwen3-1.7B"), 16, "all-linear")[1]   # 17432576
     """
     total, linears = _shape_summary(config.to_json_string(use_diff=False), type(config))
     wanted = _targets(target_modules)

@@ -178,7 +178,8 @@ def test_row_category():
     ("For which cities do you want it?", "clarification"),  # plural of it
     ("Hello! How can I help?", "no_tool"),                  # a greeting, not a question about an argument
     ("Anything else I can do for you?", "no_tool"),
-    ("Which weather service do you prefer?", "no_tool"),    # "weather" is the tool's topic, not a parameter
+    ("Shall I tell you a joke?", "no_tool"),                # a question about nothing a tool needs
+    ("In which town?", "clarification"),                    # an everyday word for the parameter
 ])
 def test_clarification_means_asking_for_a_required_argument(question, kind):
     assert row_category(row(say(question))) == kind
@@ -189,6 +190,7 @@ def test_clarification_found_through_the_parameter_description():
         "type": "object", "properties": {"path": {"type": "string", "description": "Folder to list"}},
         "required": ["path"]}}}]
     assert row_category(row(say("Which folder should I use?"), tools=tools)) == "clarification"
+    assert row_category(row(say("Sure. Please give me the folder? I will list it."), tools=tools)) == "clarification"
     assert row_category(row(say("Which folder should I use?"), tools=[])) == "no_tool"
 
 

@@ -155,3 +155,23 @@ def test_sample_defaults_to_the_default_recipes_size():
     expected = load_recipe(default_preset_name()).data.sample_rows
     assert default_sample_rows() == expected
     assert use_sample(None)[CHOICE] == {"train_file": "sample", "sample_rows": expected}
+
+
+def test_hub_dataset_folder_layout_and_bad_ids(tmp_path):
+    """A Hub-layout folder goes through the same path as a Hub id (files.read_rows); the valid rows are
+    saved under the home so the run trains on that copy, not on a new download."""
+    from toolft.ui.data_tab import use_hub
+
+    folder = tmp_path / "acme-tools"
+    (folder / "data").mkdir(parents=True)
+    write_lines(folder / "data" / "train-00000-of-00001.jsonl", [json.dumps(GOOD), json.dumps(PLAIN)])
+    write_lines(folder / "data" / "test-00000-of-00001.jsonl", [json.dumps(PLAIN)])
+    out = use_hub(str(folder), "train", 1, None)
+    assert "first 1 rows" in out[SUMMARY] and "**1** valid" in out[SUMMARY]
+    saved = Path(out[CHOICE]["train_file"])
+    assert "uploads" in saved.parts and [json.loads(x) for x in saved.read_text().splitlines()][0]["messages"][0] == \
+        GOOD["messages"][0]
+    previous = {"train_file": "sample", "sample_rows": 10}
+    out = use_hub(str(folder), "validation", None, previous)
+    assert out[CHOICE] == previous and "Cannot use this dataset" in out[SUMMARY] and "validation" in out[SUMMARY]
+    assert use_hub("  ", "train", None, previous)[CHOICE] == previous

@@ -3,7 +3,8 @@
 Accepted sources: ``.jsonl``, ``.json`` (an array, or ``{"data": [...]}``),
 ``.parquet``, ``.csv``, a local folder in the Hugging Face Hub dataset layout
 (``data/train-00000-of-00001.parquet``, ``train.jsonl``...), and a Hub dataset id
-(``owner/name``) when online. ``line`` is the 1-based line of a JSONL or CSV file,
+(``owner/name``: only the split's files are downloaded, into the huggingface_hub cache; offline, a
+split downloaded before is read from there). ``line`` is the 1-based line of a JSONL or CSV file,
 and the 1-based row number elsewhere.
 
 JSONL lines end only at ``\\n`` (the JSON Lines spec): U+2028, U+2029, U+0085,
@@ -29,7 +30,7 @@ import json
 import math
 import re
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 MAX_BYTES = 500 * 1024 * 1024  # default upload cap (500 MiB); the app passes its own setting
@@ -428,19 +429,60 @@ def _cells(n: int) -> str:
 _METADATA_FILES = ("dataset_info.json", "dataset_dict.json", "state.json", "dataset_infos.json")
 
 
-def _folder_files(folder: Path, split: str) -> list[Path]:
-    """The data files of one split in a Hub-layout folder (``data/train-*.parquet``, ``train.jsonl``...)."""
-    candidates = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                        and p.name.lower() not in _METADATA_FILES
-                        and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+def _data_files(paths: list[str]) -> list[str]:
+    """The data files among relative ``/``-separated paths, sorted: a data suffix, no metadata file, nothing hidden."""
+    return sorted((p for p in paths if PurePosixPath(p).suffix.lower() in SUFFIXES
+                   and PurePosixPath(p).name.lower() not in _METADATA_FILES
+                   and not any(part.startswith(".") for part in PurePosixPath(p).parts)),
+                  key=lambda p: PurePosixPath(p).parts)
+
+
+def _split_files(paths: list[str], split: str, root: str = "") -> list[str]:
+    """The data files of one split among a dataset's relative paths; ``[]`` when the split has none.
+
+    One rule for local folders and Hub repos: a data file (see :func:`_data_files`) is in the
+    split when its name starts with the split's name (``train.jsonl``, ``data/train-00000-of-00002.parquet``)
+    or its folder is named like the split (``train/part-0.jsonl``; ``root`` is the folder name of top-level
+    files, a local folder's own name). When no file matches ``train``, every data file not named
+    test*, valid* or eval* is the train split.
+
+    >>> _split_files(["README.md", "data/test-00000-of-00001.jsonl", "data/train-00000-of-00001.parquet"], "test")
+    ['data/test-00000-of-00001.jsonl']
+    >>> _split_files(["rows.jsonl", "eval.jsonl"], "train")
+    ['rows.jsonl']
+    """
+    candidates = _data_files(paths)
     split = split.lower()
-    chosen = [p for p in candidates if p.name.lower().startswith(split) or p.parent.name.lower() == split]
+
+    def folder(p: str) -> str:
+        parent = PurePosixPath(p).parent.name
+        return parent if parent else root
+
+    chosen = [p for p in candidates
+              if PurePosixPath(p).name.lower().startswith(split) or folder(p).lower() == split]
     if not chosen and split == "train":
-        chosen = [p for p in candidates if not p.name.lower().startswith(("test", "valid", "eval"))]
-    if not chosen:
-        found = ", ".join(str(p.relative_to(folder)) for p in candidates[:8]) or "no data file"
-        raise DataFileError(f"{folder.name}: no file of split '{split}' ({found})")
+        chosen = [p for p in candidates if not PurePosixPath(p).name.lower().startswith(("test", "valid", "eval"))]
     return chosen
+
+
+def _no_split_message(name: str, split: str, paths: list[str]) -> str:
+    """``NAME: no file of split 'x' (the data files there)``."""
+    candidates = _data_files(paths)
+    found = ", ".join(candidates[:8]) + (f" (+{len(candidates) - 8} more)" if len(candidates) > 8 else "")
+    return f"{name}: no file of split '{split.lower()}' ({found or 'no data file'})"
+
+
+def _folder_files(folder: Path, split: str) -> list[Path]:
+    """The data files of one split in a Hub-layout folder (``data/train-*.parquet``, ``train.jsonl``...).
+
+    Raises:
+        DataFileError: no data file of the split (the message lists the data files there).
+    """
+    relative = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+    chosen = _split_files(relative, split, root=folder.name)
+    if not chosen:
+        raise DataFileError(_no_split_message(folder.name, split, relative))
+    return [folder / p for p in chosen]
 
 
 def read_file(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[Row], list[str]]:
@@ -469,56 +511,241 @@ def read_rows(source, *, split: str = "train", limit: int | None = None,
               max_bytes: int = MAX_BYTES) -> tuple[list[Row], list[str]]:
     """``(rows, notes)`` of a file, a Hub-layout folder or a Hub dataset id; at most ``limit`` rows.
 
-    ``max_bytes`` caps each file and, in a folder, the split's files together.
+    ``max_bytes`` caps each file and, in a folder or a Hub dataset, the split's files together.
+    A split in several files is numbered across them (row n of the split); the files after the one
+    that reaches ``limit`` are not read.
+
+    A Hub dataset id (``owner/name`` that is no local path, see :func:`_hub_split`): the repo's file
+    list picks the split's files with the same rule as a folder, their total size is checked before
+    anything is downloaded, and each file is downloaded into the huggingface_hub cache when it is read
+    (so ``limit`` can spare downloads). Without network a split downloaded before is read from that
+    cache, with a note saying so.
 
     Raises:
-        DataFileError: the source is missing, unreadable, too large, or holds no row.
+        DataFileError: the source is missing, unreadable, too large, or holds no row; for a Hub id also:
+            no such dataset, a gated or private one without a token that can read it, no network (and
+            the split not in the cache), or no file of the split. The message is one line.
     """
     path = Path(source)
     if path.is_dir():
+        name = path.name
         files = _folder_files(path, split)
         total = sum(f.stat().st_size for f in files)
         if total > max_bytes:
             raise DataFileError(f"{path.name}: the {split} files are {_size(total)} together, over the upload "
                                 f"limit of {_size(max_bytes)}")
-        rows, notes = [], []
-        for file in files:
-            file_rows, file_notes = read_file(file, max_bytes)
-            if len(files) > 1:  # one numbering across the split's files: row n of the split
-                file_rows = [(len(rows) + i, row, err) for i, (_, row, err) in enumerate(file_rows, start=1)]
-            rows += file_rows
-            notes += [f"{file.name}: {n}" for n in file_notes]
-            if limit and len(rows) >= limit:
-                break
+        rows, notes = _read_split(files, limit, max_bytes)
     elif path.is_file():
+        name = path.name
         rows, notes = read_file(path, max_bytes)
     elif _looks_like_hub_id(str(source)):
-        return read_rows(_download(str(source)), split=split, limit=limit, max_bytes=max_bytes)
+        name = str(source)
+        files, fetch, notes = _hub_split(name, split, max_bytes)
+        rows, file_notes = _read_split(files, limit, max_bytes, fetch)
+        notes = notes + file_notes
     else:
         raise DataFileError(f"{source}: file not found")
     if not rows:
-        raise DataFileError(f"{path.name}: contains no rows")
+        raise DataFileError(f"{name}: contains no rows")
     return (rows[:limit] if limit else rows), notes
 
 
+def _read_split(files: list, limit: int | None, max_bytes: int, fetch=None) -> tuple[list[Row], list[str]]:
+    """Rows and notes of a split's files, in order; ``fetch(file)`` gives each one's local path when it is read."""
+    rows, notes = [], []
+    for file in files:
+        local = fetch(file) if fetch else file
+        file_rows, file_notes = read_file(local, max_bytes)
+        if len(files) > 1:  # one numbering across the split's files: row n of the split
+            file_rows = [(len(rows) + i, row, err) for i, (_, row, err) in enumerate(file_rows, start=1)]
+        rows += file_rows
+        notes += [f"{local.name}: {n}" for n in file_notes]
+        if limit and len(rows) >= limit:
+            break
+    return rows, notes
+
+
+# ------------------------------------------------------------------ Hub datasets
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+_HUB_TIMEOUT = 10  # seconds to wait for the Hub's answer about a dataset before treating it as unreachable
+_SHARD = re.compile(r"(.+)-(\d+)-of-(\d+)(\.\w+)")  # data/train-00000-of-00004.parquet
+_NETWORK_ERRORS = {"OfflineModeIsEnabled", "ConnectError", "ConnectTimeout", "TimeoutException", "NetworkError",
+                   "TransportError", "ProxyError", "ConnectionError", "Timeout", "LocalEntryNotFoundError"}
+
+
 def _looks_like_hub_id(text: str) -> bool:
-    """``owner/name`` that is not a local path (a name with a data file suffix is a missing file)."""
+    """``owner/name`` that is not a local path (a name with a data file suffix is a missing file).
+
+    >>> _looks_like_hub_id("acme/tools"), _looks_like_hub_id("acme/tools.jsonl"), _looks_like_hub_id("my data/x")
+    (True, False, False)
+    """
     parts = text.split("/")
-    return (len(parts) == 2 and all(parts) and not text.startswith((".", "/", "~"))
-            and not Path(parts[0]).exists() and Path(parts[1]).suffix.lower() not in SUFFIXES)
+    return (_HUB_ID.fullmatch(text) is not None and not Path(parts[0]).exists()
+            and Path(parts[1]).suffix.lower() not in SUFFIXES)
 
 
-def _download(repo_id: str) -> Path:
-    """Download a Hub dataset's data files (cached by huggingface_hub); needs network access."""
+def _hub_split(repo_id: str, split: str, max_bytes: int) -> tuple[list[str], object, list[str]]:
+    """``(files, fetch, notes)`` for one split of a Hub dataset repo; nothing is downloaded yet.
+
+    Online: two small API calls (the dataset's current commit, then its file list with sizes at that
+    commit) pick the split's files with :func:`_split_files` and check their total size against
+    ``max_bytes``. ``fetch(path_in_repo)`` then downloads one file at that commit with
+    ``hf_hub_download`` into the huggingface_hub cache (``HF_HUB_CACHE``) and returns its local path; a
+    file cached before is not downloaded again.
+
+    Without network (``HF_HUB_OFFLINE=1``, or the Hub cannot be reached) the newest copy of the split in
+    the cache is read instead, with a note; there the files are local already.
+
+    Raises:
+        DataFileError: huggingface_hub missing; no such dataset (404, or 401 without a token); gated or
+            private without a token that can read it (401/403: log in with a token); no network and the
+            split not in the cache (download it as a folder); no file of the split (lists what there is);
+            the split's files over ``max_bytes`` together (before any download).
+    """
     try:
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+        from huggingface_hub import HfApi, hf_hub_download
+        from huggingface_hub.hf_api import RepoFile
     except ImportError:
         raise DataFileError(f"{repo_id}: reading a Hub dataset needs the huggingface_hub package") from None
 
+    api = HfApi()
     try:
-        return Path(snapshot_download(repo_id, repo_type="dataset",
-                                      allow_patterns=[f"*{s}" for s in SUFFIXES] + ["*/*" + s for s in SUFFIXES]))
-    except (RepositoryNotFoundError, LocalEntryNotFoundError, HfHubHTTPError, OSError, ValueError) as exc:
-        first = (str(exc).splitlines() or [""])[0][:160]
-        raise DataFileError(f"{repo_id}: cannot download this Hub dataset ({type(exc).__name__}: {first})") from None
+        # dataset_info makes one request without retries, so an unreachable Hub fails fast here
+        sha = api.dataset_info(repo_id, timeout=_HUB_TIMEOUT).sha
+        sizes = {f.path: (f.lfs.size if f.lfs else f.size)
+                 for f in api.list_repo_tree(repo_id, recursive=True, revision=sha, repo_type="dataset")
+                 if isinstance(f, RepoFile)}
+    except Exception as exc:  # noqa: BLE001 - sorted by _hub_error; anything it does not know is re-raised
+        if _is_network_error(exc):
+            return _cached_split(repo_id, split, max_bytes, exc)
+        raise _hub_error(repo_id, exc) from None
+
+    files = _split_files(list(sizes), split)
+    if not files:
+        raise DataFileError(_no_split_message(repo_id, split, list(sizes)))
+    _check_hub_size(repo_id, split, {f: sizes[f] for f in files}, max_bytes, "nothing was downloaded")
+
+    def fetch(path_in_repo: str) -> Path:
+        try:
+            return Path(hf_hub_download(repo_id, path_in_repo, repo_type="dataset", revision=sha))
+        except Exception as exc:  # noqa: BLE001 - as above
+            if type(exc).__name__ == "LocalEntryNotFoundError" and exc.__cause__ is not None:
+                exc = exc.__cause__  # the HEAD request's error, when the file is not cached either
+            if _is_network_error(exc):
+                raise DataFileError(_offline_message(repo_id, split, exc, f"downloading {path_in_repo} failed: "))\
+                    from None
+            raise _hub_error(repo_id, exc, path_in_repo) from None
+
+    return files, fetch, []
+
+
+def _check_hub_size(repo_id: str, split: str, sizes: dict, max_bytes: int, after: str) -> None:
+    total = sum(size or 0 for size in sizes.values())
+    if total <= max_bytes:
+        return
+    what = (f"{next(iter(sizes))} is {_size(total)}" if len(sizes) == 1
+            else f"the {len(sizes)} {split} files are {_size(total)} together")
+    raise DataFileError(f"{repo_id}: {what}, over the upload limit of {_size(max_bytes)} ({after})")
+
+
+def _cached_split(repo_id: str, split: str, max_bytes: int, error: Exception) -> tuple[list[Path], None, list[str]]:
+    """The split's files in the newest copy of the dataset in the huggingface_hub cache, for when the Hub
+    cannot be reached; a copy missing one of its ``-NNNNN-of-NNNNN`` shards does not count.
+
+    Raises:
+        DataFileError: no cached copy of the split (the message says network access is needed).
+    """
+    from huggingface_hub import constants
+
+    snapshots = Path(constants.HF_HUB_CACHE) / ("datasets--" + repo_id.replace("/", "--")) / "snapshots"
+    best = None
+    for snapshot in sorted(snapshots.iterdir()) if snapshots.is_dir() else ():
+        relative = [p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file()]
+        files = _split_files(relative, split)
+        if files and _shards_complete(files):
+            newest = max((snapshot / f).lstat().st_mtime for f in files)
+            if best is None or newest > best[0]:
+                best = (newest, snapshot, files)
+    if best is None:
+        raise DataFileError(_offline_message(repo_id, split, error))
+    _, snapshot, files = best
+    _check_hub_size(repo_id, split, {f: (snapshot / f).stat().st_size for f in files}, max_bytes, "cached copy")
+    return [snapshot / f for f in files], None, [
+        f"read from the local Hugging Face cache: the Hub cannot be reached ({_network_reason(error)}); "
+        f"the copy downloaded on {_day(best[0])} may be older than the Hub's"]
+
+
+def _shards_complete(files: list[str]) -> bool:
+    """False when a file named ``x-00001-of-00004.ext`` is there without all four of its shards."""
+    groups: dict = {}
+    for f in files:
+        m = _SHARD.fullmatch(f)
+        if m:
+            groups.setdefault((m[1], m[3], m[4]), set()).add(int(m[2]))
+    return all(len(found) == int(total) for (_, total, _), found in groups.items())
+
+
+def _day(timestamp: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d", time.localtime(timestamp))
+
+
+def _is_network_error(exc: Exception) -> bool:
+    """No network: offline mode, a refused or timed-out connection (httpx, httpx2 or requests), a file
+    that needed the network and is not cached."""
+    return isinstance(exc, (ConnectionError, TimeoutError)) or any(
+        cls.__name__ in _NETWORK_ERRORS for cls in type(exc).__mro__)
+
+
+def _network_reason(exc: Exception) -> str:
+    if any(cls.__name__ == "OfflineModeIsEnabled" for cls in type(exc).__mro__):
+        return "HF_HUB_OFFLINE=1 is set"
+    from huggingface_hub import constants
+
+    return f"{constants.ENDPOINT} did not answer: {type(exc).__name__}"
+
+
+def _offline_message(repo_id: str, split: str, exc: Exception, what: str = "") -> str:
+    return (f"{repo_id}: {what}a Hub dataset id needs network access ({_network_reason(exc)}), and split "
+            f"'{split.lower()}' is not in the local Hugging Face cache; where there is network, download it as a "
+            f"folder (hf download {repo_id} --repo-type dataset --local-dir DIR) and pass that folder")
+
+
+def _hub_error(repo_id: str, exc: Exception, path_in_repo: str = "") -> DataFileError:
+    """A one-line DataFileError for an error of huggingface_hub; anything else is re-raised as is."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+
+    if type(exc).__name__ == "HFValidationError":  # a ValueError: the id breaks the Hub's naming rules
+        return DataFileError(f"{repo_id}: not a valid Hub dataset id ({_first_line(exc)})")
+    if not isinstance(exc, HfHubHTTPError):
+        raise exc
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    page = f"{constants.ENDPOINT}/datasets/{repo_id}"
+    login = ("log in with a token that can read it (hf auth login, or set HF_TOKEN)" if _token() is None
+             else "the token in use cannot read it: log in with one that can (hf auth login, or set HF_TOKEN)")
+    if isinstance(exc, GatedRepoError):
+        return DataFileError(f"{repo_id}: the dataset is gated: accept its conditions on {page}, then {login}")
+    if isinstance(exc, RepositoryNotFoundError) and status != 401:
+        return DataFileError(f"{repo_id}: no such dataset on the Hub ({constants.ENDPOINT}); check the id "
+                             "(owner/name)")
+    if isinstance(exc, RepositoryNotFoundError) or status in (401, 403):
+        return DataFileError(f"{repo_id}: the Hub refuses access (HTTP {status}): the dataset does not exist, or "
+                             f"it is private or gated; {login}")
+    where = f" for {path_in_repo}" if path_in_repo else ""
+    later = "; try again later" if status == 429 or (status or 0) >= 500 else f" ({_first_line(exc)})"
+    return DataFileError(f"{repo_id}: the Hub answered HTTP {status}{where}{later}")
+
+
+def _token() -> str | None:
+    try:
+        from huggingface_hub import get_token
+
+        return get_token()
+    except Exception:  # noqa: BLE001 - an unreadable token file counts as none
+        return None
+
+
+def _first_line(exc: Exception) -> str:
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)[:160]

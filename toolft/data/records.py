@@ -81,34 +81,49 @@ def row_category(record: dict) -> str:
     label = classify_text(content)
     if label == "refusal":
         return "refusal"
-    if label == "clarification" and _asks_for_argument(content, record.get("tools") or []):
+    if "?" in content and _asks_for_argument(content, record.get("tools") or []):
         return "clarification"
     return "no_tool"
 
 
 _STOPWORDS = frozenset("the a an of to for in on at by with and or is are be as from this that your you it its "
-                       "which what name value optional default format e g id".split())
+                       "which what name value optional default format e g id get set".split())
+# everyday words for what parameter names and descriptions call otherwise ("folder" for a directory path)
+_SYNONYMS = {"folder": "directory", "dir": "directory", "town": "city", "place": "city", "location": "city",
+             "look": "search", "find": "search", "google": "search", "recipient": "email", "address": "email",
+             "mail": "email", "day": "date", "when": "date", "hour": "time", "money": "amount", "sum": "amount",
+             "repo": "repository", "project": "repository", "link": "url", "website": "url", "site": "url"}
 
 
 def _words(text: str) -> set[str]:
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text).replace("_", " ").lower()
-    return {w for w in re.findall(r"[a-z]+", spaced) if w not in _STOPWORDS and len(w) > 2}
+    words = {w for w in re.findall(r"[a-z]+", spaced) if w not in _STOPWORDS and len(w) > 2}
+    words |= {w[:-3] + "y" if w.endswith("ies") else w[:-1] for w in words if w.endswith("s")}  # "cities": a city
+    return words | {_SYNONYMS[w] for w in words if w in _SYNONYMS}
 
 
 def _asks_for_argument(question: str, tools: list) -> bool:
-    """True when ``question`` names a required parameter of a declared tool (or a word of its description)."""
+    """True when ``question`` is about a declared tool that has required parameters.
+
+    It must name a required parameter, a word of its description, or a word of the tool's
+    name or description (after plurals and a few everyday synonyms: "folder" for a
+    directory path). A question naming none of them (a greeting, "Anything else?") is not.
+    """
     asked = _words(question)
-    asked |= {w[:-3] + "y" if w.endswith("ies") else w[:-1] for w in asked if w.endswith("s")}  # "cities": a city
     for tool in tools:
         inner = tool.get("function", tool) if isinstance(tool, dict) else {}
         params = inner.get("parameters") if isinstance(inner, dict) else None
         if not isinstance(params, dict) or not isinstance(params.get("properties"), dict):
             continue
-        for name in params.get("required") or []:
+        required = [n for n in params.get("required") or [] if isinstance(n, str)]
+        if not required:
+            continue
+        about = _words(str(inner.get("name", ""))) | _words(str(inner.get("description", "")))
+        for name in required:
             spec = params["properties"].get(name)
-            described = spec.get("description", "") if isinstance(spec, dict) else ""
-            if asked & (_words(str(name)) | _words(str(described))):
-                return True
+            about |= _words(name) | _words(str(spec.get("description", "")) if isinstance(spec, dict) else "")
+        if asked & about:
+            return True
     return False
 
 
@@ -123,9 +138,13 @@ def load_records(source, fmt: str | None = None, *, split: str = "train", limit:
     Raises:
         DataFileError: the source cannot be read as a dataset at all.
 
-    >>> result = load_records("train.jsonl")  # doctest: +SKIP
-    >>> result.format, result.total, len(result.records), str(result.errors[0])  # doctest: +SKIP
-    ('openai', 120, 118, 'line 7: invalid JSON: Expecting value at column 1')
+    >>> import json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "train.jsonl"
+    >>> hello = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    >>> _ = path.write_text(json.dumps(hello) + "\\n{oops\\n")
+    >>> result = load_records(path)
+    >>> result.format, result.total, len(result.records), str(result.errors[0])
+    ('openai', 2, 1, 'line 2: invalid JSON: Expecting property name enclosed in double quotes at column 2')
     """
     from toolft.data.files import MAX_BYTES
 

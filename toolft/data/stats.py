@@ -114,8 +114,12 @@ def _tool_tables(records: list[dict]) -> tuple[dict[str, int], dict[str, dict[st
     return ordered, {name: coverage.get(name, {}) for name in ordered}
 
 
-def summarize(result: LoadResult, lengths: list[int] | None = None, max_length: int | None = None) -> dict:
+def summarize(result: LoadResult, lengths: list[int] | None = None, max_length: int | None = None,
+              max_findings: int | None = MAX_FINDINGS) -> dict:
     """JSON-serialisable summary of a :class:`LoadResult` (``lengths`` from :func:`length_lint`).
+
+    ``max_findings`` caps the errors and warnings listed (each; ``None`` = all, as the CLI
+    prints); the ``*_truncated`` flags say when some were left out.
 
     >>> from toolft.data.records import LoadResult
     >>> summarize(LoadResult(total=0))["categories"]["single_call"]
@@ -133,10 +137,10 @@ def summarize(result: LoadResult, lengths: list[int] | None = None, max_length: 
         "rows": result.total,
         "valid": len(result.records),
         "invalid": len({e.line for e in result.errors}),
-        "errors": errors[:MAX_FINDINGS],
-        "errors_truncated": len(errors) > MAX_FINDINGS,
-        "warnings": warnings[:MAX_FINDINGS],
-        "warnings_truncated": len(warnings) > MAX_FINDINGS,
+        "errors": errors[:max_findings],
+        "errors_truncated": max_findings is not None and len(errors) > max_findings,
+        "warnings": warnings[:max_findings],
+        "warnings_truncated": max_findings is not None and len(warnings) > max_findings,
         "duplicates": sum(w.message.startswith("duplicate of line") for w in result.warnings),
         "categories": categories,
         "tools": calls,

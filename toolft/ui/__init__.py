@@ -9,8 +9,10 @@ a nested dict, edited in the Recipe tab and launched by the Train tab) and
 which the Recipe tab copies into ``data.*``). The only shared objects are
 ``toolft.runs.RUNNER`` (the one training job) and the playground's one-model cache.
 
->>> demo = build_app()        # doctest: +SKIP
->>> demo.launch()             # doctest: +SKIP
+Example (starts a web server)::
+
+    demo = build_app()
+    demo.launch()
 """
 
 from __future__ import annotations

@@ -21,8 +21,10 @@ def store_upload(path: str | Path) -> Path:
     The app only ever reads and trains on the copy, so the visitor's file (and
     Gradio's temporary one) is never modified.
 
-    >>> store_upload("/tmp/gradio/abc/train.jsonl")  # doctest: +SKIP
-    PosixPath('.toolft/uploads/3f2c.../train.jsonl')
+    Example (needs a real upload)::
+
+        store_upload("/tmp/gradio/abc/train.jsonl")
+        # PosixPath('.toolft/uploads/3f2c.../train.jsonl')
     """
     source = Path(path)
     target = toolft_home() / "uploads" / uuid.uuid4().hex / (source.name or "upload")

@@ -134,6 +134,41 @@ def use_upload(path: str | None, current: dict | None, recipe: dict | None = Non
     return outputs(view, note, choice)
 
 
+def use_hub(repo_id: str | None, split: str | None, limit: int | float | None, current: dict | None,
+            recipe: dict | None = None):
+    """Load ``limit`` rows of one split of a Hub dataset (needs network access), like an upload.
+
+    The valid rows are written as canonical JSONL under the toolft home (the run trains on
+    that file, not on a new download); a dataset that cannot be fetched or used leaves the
+    data choice at ``current`` and says why.
+    """
+    import uuid
+
+    from toolft.home import toolft_home
+
+    repo_id = (repo_id or "").strip()
+    split = (split or "train").strip()
+    limit = int(limit) if limit else None
+    if not repo_id:
+        return outputs(None, "Type a Hub dataset id such as `owner/name`.", current)
+    max_bytes = int(MAX_UPLOAD_MB * 2**20)
+    try:
+        result = load_records(repo_id, split=split, limit=limit, max_bytes=max_bytes)
+    except DataFileError as exc:
+        return outputs(None, f"**Cannot use this dataset:** {exc}", current)
+    target = toolft_home() / "uploads" / uuid.uuid4().hex / f"{repo_id.replace('/', '__')}-{split}.jsonl"
+    choice = current
+    view = build_view(result, f"{repo_id} ({split}{f', first {limit} rows' if limit else ''})",
+                      current or {"train_file": "sample", "sample_rows": None}, recipe)
+    if result.records:
+        write_jsonl(result.records, target)
+        choice = {"train_file": str(target), "sample_rows": None}
+        view.choice = choice
+        view.converted = str(target)
+    note = "" if result.records else "**No valid row in this split.**"
+    return outputs(view, note, choice)
+
+
 def use_sample(rows: int | None, recipe: dict | None = None):
     """Generate the bundled sample (``rows`` rows, seeded by the recipe's split seed) and check it."""
     from toolft.data.sample import generate_sample
@@ -318,6 +353,12 @@ def build_data_tab(data_state, recipe_state) -> None:
             rows = gr.Slider(10, 5000, value=default_sample_rows(), step=10, label="Sample rows",
                              info="How many synthetic conversations to generate.")
             sample_btn = gr.Button("Use bundled sample data", variant="primary")
+    with gr.Accordion("Or load a Hugging Face Hub dataset (needs network access)", open=False):
+        with gr.Row():
+            hub_id = gr.Textbox(label="Dataset id", placeholder="owner/name", scale=3)
+            hub_split = gr.Textbox(label="Split", value="train", scale=1)
+            hub_limit = gr.Number(label="Rows (at most)", value=2000, precision=0, minimum=1, scale=1)
+            hub_btn = gr.Button("Load from the Hub", scale=1)
     summary = gr.Markdown("No dataset chosen yet: the recipe uses the bundled sample by default.",
                           elem_id="data-summary")
     findings = gr.Dataframe(headers=FINDING_HEADERS, value=[], label="Findings (errors leave the row out; "
@@ -354,6 +395,8 @@ def build_data_tab(data_state, recipe_state) -> None:
     upload.upload(lambda p, cur, rec: after_load(use_upload(p, cur, rec)), inputs=[upload, data_state, recipe_state],
                   outputs=outs + [page])
     sample_btn.click(lambda n, rec: after_load(use_sample(n, rec)), inputs=[rows, recipe_state], outputs=outs + [page])
+    hub_btn.click(lambda r, sp, n, cur, rec: after_load(use_hub(r, sp, n, cur, rec)),
+                  inputs=[hub_id, hub_split, hub_limit, data_state, recipe_state], outputs=outs + [page])
 
     def go(view, number, step):
         target = int(number or 1) + step
