@@ -9,6 +9,7 @@ Commands::
     plan RECIPE [--json]                         parameters, steps and memory before training
     train RECIPE --run-dir DIR                   train; DIR becomes a run folder
     eval --run-dir DIR [--data FILE] [--json]    base vs fine-tuned on held-out rows
+    score --data GOLD --predictions PRED [--json] score any model's raw outputs (BFCL-style rules)
     runs list [--json]                           the run folders under TOOLFT_HOME
     tiny build                                   build (or find) the offline tiny-qwen3 model
 
@@ -236,6 +237,28 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_score(args) -> int:
+    from toolft.scoring import ScoringInputError, format_scorecard, score_file
+
+    try:
+        result = score_file(args.data, args.predictions)
+    except ScoringInputError as exc:
+        raise UsageError(str(exc)) from None
+    rows = result.pop("rows")
+    if args.json:
+        _print_json({**result, **({"rows": rows} if args.verbose else {})})
+        return 0
+    print(format_scorecard(result))
+    failed = [r for r in rows if not r["valid"]]
+    if args.verbose:
+        for r in failed:
+            where = f"line {r['line']}" + (f" (id {r['id']})" if r["id"] is not None else "")
+            print(f"{where}: {r['kind']}: {r['error_type']}: {'; '.join(r['error'])}")
+    elif failed:
+        print(f"{len(failed)} of {len(rows)} rows failed; --verbose lists them")
+    return 0
+
+
 def cmd_runs_list(args) -> int:
     from toolft.runs import list_runs
 
@@ -318,6 +341,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--verbose", action="store_true", help="include every row's answers")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("score", help="score saved model outputs against gold rows, BFCL-style")
+    p.add_argument("--data", required=True, help="the gold dataset (.jsonl); its rows' first assistant turn is scored")
+    p.add_argument("--predictions", required=True,
+                   help='.jsonl of {"id": ..., "output": "<raw model text>"}, one per gold row (paired by id, '
+                        "or by line order when the predictions have no ids)")
+    p.add_argument("--json", action="store_true", help="print only JSON: overall and by_kind metrics")
+    p.add_argument("--verbose", action="store_true", help="list each failed row's errors (with --json: every row's check, as rows)")
+    p.set_defaults(func=cmd_score)
 
     runs = sub.add_parser("runs", help="list runs").add_subparsers(dest="runs_command", required=True)
     p = runs.add_parser("list")
