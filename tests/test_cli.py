@@ -115,3 +115,23 @@ def test_data_sample_draws_held_out_values_on_request(tmp_path):
     assert any(city in text for city in HELDOUT["CITIES"])
     proc = run_cli("data", "sample", path, "--pools", "nope")
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_data_check_takes_max_length_from_the_recipe_and_strict_fails_on_errors(tmp_path, capsys):
+    """The default recipe's max_length counts the cut rows unless --max-length overrides it; --strict
+    turns any row error into exit 1 (for CI), and the JSON is printed either way."""
+    from toolft.__main__ import main
+    from toolft.recipe import default_preset_name, load_recipe
+
+    path = tmp_path / "rows.jsonl"
+    good = {"messages": [{"role": "user", "content": "word " * 300}, {"role": "assistant", "content": "ok"}]}
+    path.write_text(json.dumps(good) + "\n" + "{broken\n")
+    assert main(["data", "check", str(path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["tokens"]["max_length"] == load_recipe(default_preset_name()).training.max_length
+    assert main(["data", "check", str(path), "--json", "--max-length", "64"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["tokens"] is not None and summary["valid"] == 0  # the one good row trains on nothing at 64
+    assert any("no trained token within max_length 64" in e["message"] for e in summary["errors"])
+    assert main(["data", "check", str(path), "--json", "--strict"]) == 1
+    assert json.loads(capsys.readouterr().out)["invalid"] == 1

@@ -73,31 +73,46 @@ def _tokenizer(model: str):
                          "(use --no-tokens to skip token counts)") from None
 
 
+def _render_settings(args) -> tuple[str, int, bool]:
+    """``(model, max_length, assistant_only_loss)``: the recipe's, with the flags given overriding them."""
+    recipe = _load_recipe(args.recipe)
+    model = args.model or recipe.model.name_or_path
+    max_length = args.max_length or recipe.training.max_length
+    return model, max_length, recipe.training.assistant_only_loss and not args.full_loss
+
+
 def cmd_data_check(args) -> int:
     from toolft.data.render import TemplateError
     from toolft.data.stats import length_lint, summarize
 
     result = _load_data(args)
+    model, max_length, aol = _render_settings(args)
     lengths = None
     if not args.no_tokens:
         try:
-            lengths = length_lint(result, _tokenizer(args.model), args.max_length, args.model)
+            lengths = length_lint(result, _tokenizer(model), max_length, model, aol)
         except TemplateError as exc:
-            raise UsageError(str(exc)) from None
-    summary = summarize(result, lengths, args.max_length, max_findings=None)  # every finding, every row
+            raise UsageError(f"{exc} (data check: --full-loss, or --no-tokens)") from None
+    summary = summarize(result, lengths, max_length, max_findings=None)  # every finding, every row
+    code = 1 if args.strict and result.errors else 0
     if args.json:
         _print_json(summary)
-        return 0
-    print(f"{args.file}: {summary['format'] or 'unknown'} format, {summary['rows']} rows, "
-          f"{summary['valid']} valid, {summary['invalid']} invalid, {len(result.warnings)} warnings")
+        return code
+    print(f"{args.file}: {summary['format'] or 'no known'} format, {_count(summary['rows'], 'row')}, "
+          f"{summary['valid']} valid, {summary['invalid']} invalid, {_count(len(result.warnings), 'warning')}")
     print("row kinds: " + ", ".join(f"{k}={v}" for k, v in summary["categories"].items()))
-    if summary.get("tokens"):
+    if summary.get("tokens") and summary["valid"]:
         t = summary["tokens"]
-        print(f"tokens: min {t['min']}, median {t['median']}, max {t['max']}, "
-              f"{t['over_max_length']} over {args.max_length}")
+        print(f"tokens ({model}): min {t['min']}, median {t['median']}, max {t['max']}, "
+              f"{t['over_max_length']} over max_length {max_length}")
     for finding in result.errors + result.warnings:
         print(f"{finding.severity}: {finding}")
-    return 0
+    return code
+
+
+def _count(n: int, noun: str) -> str:
+    """``_count(1, "row") == "1 row"``, ``_count(2, "row") == "2 rows"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def cmd_data_convert(args) -> int:
@@ -107,8 +122,8 @@ def cmd_data_convert(args) -> int:
     if Path(args.out).resolve() == Path(args.file).resolve():
         raise UsageError(f"{args.out}: refusing to overwrite the input file; choose another output path")
     write_jsonl(result.records, args.out)
-    print(f"wrote {len(result.records)} canonical rows ({result.format} format in) to {args.out}; "
-          f"{len({e.line for e in result.errors})} rows not converted", file=sys.stderr)
+    print(f"wrote {_count(len(result.records), 'canonical row')} ({result.format or 'no known'} format in) to "
+          f"{args.out}; {_count(len({e.line for e in result.errors}), 'row')} not converted", file=sys.stderr)
     for finding in result.errors:
         print(f"error: {finding}", file=sys.stderr)
     return 0
@@ -119,15 +134,18 @@ def cmd_data_inspect(args) -> int:
 
     result = _load_data(args)
     if args.row not in result.lines:
-        problems = [str(f) for f in result.errors if f.line == args.row]
-        detail = f": {problems[0]}" if problems else f" (valid rows are at lines {result.lines[:5]}...)"
+        problems = [f for f in result.errors if f.line == args.row]
+        detail = (f": {problems[0].field + ': ' if problems[0].field else ''}{problems[0].message}" if problems
+                  else f" (valid rows are at lines {', '.join(map(str, result.lines[:5]))}"
+                       f"{'...' if len(result.lines) > 5 else ''})")
         raise UsageError(f"{args.file}: line {args.row} is not a valid row{detail}")
     record = result.records[result.lines.index(args.row)]
+    model, max_length, aol = _render_settings(args)
     try:
-        inspection = inspect_row(_tokenizer(args.model), record, model_name=args.model,
-                                 max_length=args.max_length, assistant_only_loss=not args.full_loss)
+        inspection = inspect_row(_tokenizer(model), record, model_name=model, max_length=max_length,
+                                 assistant_only_loss=aol)
     except TemplateError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"{exc} (data inspect: --full-loss)") from None
     if args.json:
         _print_json({"line": args.row, **inspection.to_json()})
         return 0
@@ -266,6 +284,10 @@ def cmd_runs_list(args) -> int:
             for r in list_runs()]
     if args.json:
         _print_json(runs)
+    elif not runs:
+        from toolft.home import toolft_home
+
+        print(f"no runs yet under {toolft_home() / 'runs'}")
     else:
         for r in runs:
             print(f"{r['run']}  {r['state']}  {r['step']}/{r['total_steps']}")
@@ -284,8 +306,20 @@ def _data_source_args(p) -> None:
 
     p.add_argument("file", help="a .jsonl/.json/.parquet/.csv file, a Hub-layout folder, or a Hub dataset id")
     p.add_argument("--format", choices=FORMATS, help="the rows' format (default: detected per row)")
-    p.add_argument("--split", default="train", help="the split of a folder or Hub dataset (default train)")
+    p.add_argument("--split", default="train", help="the split of a Hub-layout folder or Hub dataset (default train; "
+                                                    "a single file is read whole)")
     p.add_argument("--limit", type=positive_int, help="read at most this many rows")
+
+
+def _render_args(p) -> None:
+    from toolft.recipe import default_preset_name
+
+    p.add_argument("--recipe", default=default_preset_name(),
+                   help="whose model, max_length and loss to render with (default: this machine's default preset)")
+    p.add_argument("--model", help="override the recipe's model (a preset model name, a folder or a Hub id)")
+    p.add_argument("--max-length", type=positive_int, help="override the recipe's max_length, in tokens")
+    p.add_argument("--full-loss", action="store_true",
+                   help="train on every token, as with training.assistant_only_loss: false")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -305,10 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_data_sample)
     p = data.add_parser("check", help="read, convert and lint a dataset; summarise it")
     _data_source_args(p)
+    _render_args(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--model", default="tiny-qwen3", help="whose tokenizer and chat template count tokens (default tiny-qwen3)")
-    p.add_argument("--max-length", type=positive_int, default=2048, help="the recipe's max_length in tokens (default 2048)")
     p.add_argument("--no-tokens", action="store_true", help="skip token counting (no tokenizer needed)")
+    p.add_argument("--strict", action="store_true", help="exit with 1 when any row has an error (for CI)")
     p.set_defaults(func=cmd_data_check)
     p = data.add_parser("convert", help="write a dataset's valid rows as canonical {messages, tools} JSONL")
     _data_source_args(p)
@@ -316,10 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_data_convert)
     p = data.add_parser("inspect", help="one row rendered exactly as training tokenizes it, with its trained tokens")
     _data_source_args(p)
-    p.add_argument("--row", type=positive_int, required=True, help="the row's line (JSONL/CSV) or row number")
-    p.add_argument("--model", default="tiny-qwen3", help="whose tokenizer and chat template render it")
-    p.add_argument("--max-length", type=positive_int, default=2048, help="tokens past this are cut (default 2048)")
-    p.add_argument("--full-loss", action="store_true", help="train on every token (assistant_only_loss: false)")
+    p.add_argument("--row", type=positive_int, required=True,
+                   help="the row's line in a .jsonl/.csv file (a CSV's header is line 1), else its 1-based number")
+    _render_args(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_data_inspect)
 

@@ -804,7 +804,7 @@ def test_unknown_format_name_is_a_caller_error():
 def test_forced_format_that_does_not_fit_names_the_missing_field():
     with pytest.raises(ConvertError) as info:
         to_canonical(OPENAI[0][0], "xlam")
-    assert (info.value.field, info.value.message) == ("query", "must be a string, got null")
+    assert (info.value.field, info.value.message) == ("query", "is missing")
 
 
 # ------------------------------------------------------------ robustness

@@ -460,3 +460,20 @@ def test_findings_carry_the_row_id(tmp_path):
     row = {**one_call("get_weather", {"days": 2}), "id": 5}
     loaded = load_records(write_lines(tmp_path / "ids.jsonl", [row]))
     assert [(e.line, e.id, e.field) for e in loaded.errors] == [(1, "5", f"{AT}.arguments")]
+
+
+@pytest.mark.parametrize("message, index, severity, words", [
+    ({"role": "user", "content": "  "}, 0, "error", "an empty user turn"),
+    ({"role": "system", "content": ""}, 0, "warning", "an empty system prompt"),
+])
+def test_empty_user_and_system_turns(message, index, severity, words):
+    messages = [message, USER, ANSWER] if message["role"] == "system" else [message, ANSWER]
+    findings = lint_row({"messages": messages, "tools": TOOLS})
+    assert [(f, sev) for f, _, sev in findings] == [(f"messages[{index}].content", severity)]
+    assert words in findings[0][1]
+
+
+def test_empty_tool_result_is_a_warning():
+    row = convo(USER, calls(call("get_weather", {"city": "Lyon"}, "c1")), result(content="", call_id="c1"), ANSWER)
+    findings = lint_row(row)
+    assert [(f, m, sev) for f, m, sev in findings] == [("messages[2].content", "is empty: an empty tool result", "warning")]

@@ -249,6 +249,11 @@ def _content_findings(role: str, msg: dict, where: str, has_calls: bool) -> list
         return []
     if not isinstance(content, str):
         return [(f"{where}.content", f"must be a string, got {_content_type(content)}", ERROR)]
+    if not content.strip():
+        if role == "user":  # the model would learn to answer nothing in particular
+            return [(f"{where}.content", "is empty: an empty user turn", ERROR)]
+        return [(f"{where}.content", f"is empty: an empty {role} {'result' if role == 'tool' else 'prompt'}",
+                 WARNING)]
     return []
 
 

@@ -113,7 +113,7 @@ def convert(row: dict) -> dict:
     """The canonical row of a ``glaive`` row."""
     chat = row.get("chat")
     if type(chat) is not str:
-        raise ConvertError("chat", f"must be a string, got {_type_name(chat)}")
+        raise ConvertError("chat", "is missing" if "chat" not in row else f"must be a string, got {_type_name(chat)}")
     system = row.get("system")
     if system is not None and type(system) is not str:
         raise ConvertError("system", f"must be a string, got {_type_name(system)}")

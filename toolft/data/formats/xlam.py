@@ -130,7 +130,7 @@ def convert(row: dict) -> dict:
     """The canonical row of an ``xlam`` row."""
     query = row.get("query")
     if type(query) is not str:
-        raise ConvertError("query", f"must be a string, got {_type_name(query)}")
+        raise ConvertError("query", "is missing" if "query" not in row else f"must be a string, got {_type_name(query)}")
     raw_tools = _json_list(row, "tools")
     if raw_tools is None:
         raw_tools = []
