@@ -7,6 +7,7 @@ comes from ``GRADIO_SERVER_PORT`` (default 7860).
 import os
 
 from toolft.ui import build_app, theme
+from toolft.ui.data_tab import MAX_UPLOAD_MB
 
 demo = build_app()
 
@@ -16,7 +17,7 @@ def launch_kwargs() -> dict:
     return {
         "server_name": "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1",
         "server_port": int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
-        "max_file_size": "50mb",
+        "max_file_size": f"{MAX_UPLOAD_MB:g}mb",  # Gradio refuses bigger uploads before they reach the Data tab
         "theme": theme(),
     }
 

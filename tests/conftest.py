@@ -67,3 +67,11 @@ def template_model(tmp_path_factory):
         return made[name]
 
     return make
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """A running fake Hub serving ``acme/tools`` (see tests/data/test_hub.py), the client pointed at it."""
+    from tests.data import test_hub
+
+    yield from test_hub.hub.__wrapped__(tmp_path, monkeypatch)

@@ -179,8 +179,8 @@ def test_json_lines_saved_as_json_gets_a_hint(tmp_path):
 
 # ------------------------------------------------------------------ .parquet
 def test_parquet_of_rows_with_different_shapes_loads_the_originals(tmp_path):
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     rows = [weather_row("Lyon", row_id="wx-1"), event_row("Standup", ["2024-05-06", "2024-05-07"]),
             chat_row("Remind me later."), weather_row("Oslo")]
     table = pa.Table.from_struct_array(pa.array(rows))  # (from_pylist would keep the first row's keys only)
@@ -195,13 +195,18 @@ def test_parquet_of_rows_with_different_shapes_loads_the_originals(tmp_path):
     assert loaded.records == rows
 
 
-def test_parquet_with_nan_is_a_row_error(tmp_path):
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
-    rows = [{**chat_row("a"), "score": 0.5}, {**chat_row("b"), "score": float("nan")}]
+def test_parquet_nan_is_a_missing_value_and_infinity_a_row_error(tmp_path):
+    """pandas writes a missing float as NaN: it reads as missing (the key is dropped, like Arrow's nulls),
+    so an unused column never costs a row; an infinite number has no JSON form and refuses its row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{**chat_row("a"), "score": 0.5}, {**chat_row("b"), "score": float("nan")},
+            {**chat_row("c"), "score": float("inf")}]
     pq.write_table(pa.Table.from_struct_array(pa.array(rows)), tmp_path / "nan.parquet")
     assert read_rows(tmp_path / "nan.parquet")[0] == [
-        (1, rows[0], None), (2, None, "holds a NaN or infinite number, which JSON cannot represent")]
+        (1, rows[0], None), (2, chat_row("b"), None),
+        (3, None, "holds an infinite number, which JSON cannot represent")]
 
 
 def test_unreadable_parquet_names_the_file_not_the_path(tmp_path):
@@ -286,8 +291,8 @@ def test_csv_bad_json_cell_and_extra_cells(tmp_path):
 
 # ------------------------------------------------------------------ folders
 def test_hub_layout_folder_with_parquet_splits(tmp_path):
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     train = [weather_row("Lyon"), weather_row("Oslo"), event_row("Standup", ["2024-05-06"])]
     test = [weather_row("Pune")]
     (tmp_path / "ds" / "data").mkdir(parents=True)
@@ -384,3 +389,19 @@ def test_unreadable_file_is_a_data_file_error(tmp_path, monkeypatch):
     monkeypatch.setattr(type(path), "read_bytes", denied)
     with pytest.raises(DataFileError, match=r"^locked\.jsonl: cannot read the file \(Permission denied\)$"):
         read_rows(path)
+
+
+def test_csv_crlf_is_not_noted_and_semicolons_get_a_hint(tmp_path):
+    import csv as csv_module
+
+    path = tmp_path / "rows.csv"
+    with path.open("w", newline="") as f:  # the csv module writes \r\n, as the CSV standard says
+        writer = csv_module.writer(f)
+        writer.writerow(["messages", "tools"])
+        writer.writerow([json.dumps(chat_row("a")["messages"]), "[]"])
+    rows, notes = read_rows(path)
+    assert rows[0][1]["messages"] == chat_row("a")["messages"] and notes == []
+    excel = tmp_path / "excel.csv"
+    excel.write_text("messages;tools\n[];[]\n")
+    with pytest.raises(DataFileError, match="separated by semicolons"):
+        read_rows(excel)

@@ -18,9 +18,9 @@ from tests.hub_server import FakeHub
 from toolft.data.files import DataFileError, read_rows, write_jsonl
 from toolft.data.records import load_records
 
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
-constants = pytest.importorskip("huggingface_hub.constants")
+import pyarrow as pa
+import pyarrow.parquet as pq
+import huggingface_hub.constants as constants
 
 TRAIN = [weather_row("Lyon", row_id="w-1"), event_row("Standup", ["2024-05-06", "2024-05-13"]), chat_row("hello"),
          weather_row("Zürich")]

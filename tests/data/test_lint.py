@@ -87,31 +87,31 @@ def test_call_when_no_tool_is_declared():
 
 def test_missing_required_argument():
     assert lint_row(one_call("get_weather", {"days": 2})) == [
-        (f"{AT}.arguments", "'city' is a required property", ERROR)]
+        (f"{AT}.arguments", '"city" is a required property', ERROR)]
 
 
 def test_string_for_an_integer_argument():
     assert lint_row(one_call("get_weather", {"city": "Lyon", "days": "3"})) == [
-        (f"{AT}.arguments.days", "'3' is not of type 'integer'", ERROR)]
+        (f"{AT}.arguments.days", '"3" is not of type "integer"', ERROR)]
 
 
 def test_enum_violation():
     [(field, message, severity)] = lint_row(one_call("get_weather", {"city": "Lyon", "unit": "kelvin"}))
     assert (field, severity) == (f"{AT}.arguments.unit", ERROR)
-    assert message == "'kelvin' is not one of ['celsius', 'fahrenheit']"
+    assert message == '"kelvin" is not one of ["celsius", "fahrenheit"]'
 
 
 def test_nested_array_item_error_points_into_the_argument():
     findings = lint_row(one_call("create_event", {"title": "Trip", "dates": ["2024-05-06", 20240507]}))
-    assert findings == [(f"{AT}.arguments.dates[1]", "20240507 is not of type 'string'", ERROR)]
+    assert findings == [(f"{AT}.arguments.dates[1]", '20240507 is not of type "string"', ERROR)]
 
 
 def test_nested_object_errors_point_into_the_argument():
     arguments = {"title": "Review", "dates": ["2024-05-06"], "attendees": [{"email": "a@x.org"}, {"name": "Bo"}],
                  "reminder": {"minutes": "ten"}}
     assert lint_row(one_call("create_event", arguments)) == [
-        (f"{AT}.arguments.attendees[1]", "'email' is a required property", ERROR),
-        (f"{AT}.arguments.reminder.minutes", "'ten' is not of type 'integer'", ERROR)]
+        (f"{AT}.arguments.attendees[1]", '"email" is a required property', ERROR),
+        (f"{AT}.arguments.reminder.minutes", '"ten" is not of type "integer"', ERROR)]
 
 
 def test_argument_not_in_the_schema_is_a_warning():
@@ -141,11 +141,11 @@ def test_arguments_of_the_wrong_json_type():
 
 
 @pytest.mark.parametrize("parameters, where, words", [
-    ({"type": "object", "properties": {"x": {"type": "strin"}}}, ".properties.x.type", "'strin' is not valid"),
+    ({"type": "object", "properties": {"x": {"type": "strin"}}}, ".properties.x.type", '"strin" is not valid'),
     ({"type": "object", "properties": {"city": {"type": "string"}}, "required": "city"}, ".required",
-     "'city' is not of type 'array'"),
+     '"city" is not of type "array"'),
     ({"type": "object", "properties": {"city": {"type": "string", "pattern": "([a-"}}},
-     ".properties.city.pattern", "is not a 'regex'"),
+     ".properties.city.pattern", 'is not a "regex"'),
 ])
 def test_tool_schema_that_is_not_json_schema(parameters, where, words):
     tool = {"type": "function", "function": {"name": "get_weather", "parameters": parameters}}
@@ -182,7 +182,7 @@ def test_local_ref_is_followed():
     tool = {"type": "function", "function": {"name": "get_weather", "parameters": {
         "$defs": {"city": {"type": "string"}}, "type": "object", "properties": {"city": {"$ref": "#/$defs/city"}}}}}
     row = {**one_call("get_weather", {"city": 69}), "tools": [tool]}
-    assert lint_row(row) == [(f"{AT}.arguments.city", "69 is not of type 'string'", ERROR)]
+    assert lint_row(row) == [(f"{AT}.arguments.city", '69 is not of type "string"', ERROR)]
 
 
 def test_arguments_nested_too_deep_once_decoded():
@@ -444,7 +444,7 @@ def test_schema_errors_inside_a_tools_string_are_still_found(tmp_path):
     row = {**one_call("get_weather", {"city": "Lyon", "days": "two"}), "tools": json.dumps([WEATHER])}
     loaded = load_records(write_lines(tmp_path / "tools_string.jsonl", [row]))
     assert [(e.line, e.field, e.message) for e in loaded.errors] == [
-        (1, f"{AT}.arguments.days", "'two' is not of type 'integer'")]
+        (1, f"{AT}.arguments.days", '"two" is not of type "integer"')]
 
 
 def test_kind_and_id_keys_load_and_the_id_is_a_string(tmp_path):

@@ -56,8 +56,8 @@ def csv_bytes(header, records) -> bytes:
 
 
 def parquet_bytes(columns: dict) -> bytes:
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     sink = io.BytesIO()
     pq.write_table(pa.table(columns), sink)
     return sink.getvalue()
@@ -122,9 +122,9 @@ CASES = [
     ("arguments-not-json", "a.jsonl", jsonl(row("Lyon", arguments="city=Lyon")),
      ("finding", "error", 1, "messages[1].tool_calls[0].function.arguments", "is a string that is not a JSON object")),
     ("arguments-fail-schema", "a.jsonl", jsonl(row("Lyon", arguments={"city": "Lyon", "days": "two"})),
-     ("finding", "error", 1, "messages[1].tool_calls[0].function.arguments.days", "'two' is not of type 'integer'")),
+     ("finding", "error", 1, "messages[1].tool_calls[0].function.arguments.days", '"two" is not of type "integer"')),
     ("arguments-missing-required", "a.jsonl", jsonl(row("Lyon", arguments='{"days": 2}')),
-     ("finding", "error", 1, "messages[1].tool_calls[0].function.arguments", "'city' is a required property")),
+     ("finding", "error", 1, "messages[1].tool_calls[0].function.arguments", '"city" is a required property')),
     ("deeply-nested-line", "a.jsonl", jsonl(row("Lyon"), DEEP),
      ("finding", "error", 2, "", "unreadable JSON: nested more than 100 levels deep")),
     ("nested-600-in-arguments", "a.jsonl",
@@ -236,5 +236,5 @@ def test_text_output_names_line_and_field(tmp_path, capsys):
     path.write_bytes(jsonl(row("Lyon", id="wx-1"), row("Oslo", arguments={"days": 2}, id="wx-2"), "{oops"))
     assert main(["data", "check", str(path), "--no-tokens"]) == 0
     out, _ = capsys.readouterr()
-    assert "error: line 2 (id wx-2): messages[1].tool_calls[0].function.arguments: 'city' is a required property" in out
+    assert 'error: line 2 (id wx-2): messages[1].tool_calls[0].function.arguments: "city" is a required property' in out
     assert "error: line 3: invalid JSON: Expecting property name enclosed in double quotes at column 2" in out

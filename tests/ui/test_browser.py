@@ -163,6 +163,8 @@ def test_data_tab_upload_format_preview_findings_inspector(app_url, tmp_path):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(app_url)
             page.get_by_role("tab", name="Data").click()
+            page.get_by_role("button", name="Inspect row").click()  # nothing loaded yet: said, not an error badge
+            expect(page.locator("#inspect-counts")).to_contain_text("Load a dataset first.", timeout=30_000)
             page.locator("input[type=file]").first.set_input_files(str(upload))
             summary = page.locator("#data-summary")
             expect(summary).to_contain_text("Format: xlam", timeout=60_000)
@@ -170,10 +172,16 @@ def test_data_tab_upload_format_preview_findings_inspector(app_url, tmp_path):
             findings = page.locator("#data-findings")
             expect(findings.get_by_role("gridcell", name="messages[1].tool_calls[0].function.arguments.amount")
                    ).to_be_visible()
-            expect(findings.get_by_role("gridcell", name=re.compile("'forty' is not of type 'number'"))).to_be_visible()
+            expect(findings.get_by_role("gridcell", name=re.compile('"forty" is not of type "number"'))).to_be_visible()
             preview = page.locator("#data-preview")
             expect(preview.get_by_role("gridcell", name="Convert 99 to yen")).to_be_visible()
             expect(page.get_by_text("Page 1 of 1: valid rows 1–2 of 2")).to_be_visible()
+            page_box = page.get_by_label("Page")
+            page_box.fill("0")  # out of range: clamped by the handler, never a validation error
+            page_box.press("Enter")
+            expect(page_box).to_have_value("1", timeout=30_000)
+            expect(page.get_by_text("Page 1 of 1: valid rows 1–2 of 2")).to_be_visible()
+            expect(page.get_by_text("Error", exact=True)).to_have_count(0)
 
             page.get_by_role("button", name="Inspect row").click()
             expect(page.locator("#inspect-counts")).to_contain_text("trained", timeout=60_000)

@@ -55,7 +55,7 @@ def test_malformed_upload_names_the_bad_lines_and_keeps_the_file(tmp_path):
     assert [f[1] for f in errors] == [2, 4, 5]
     assert "invalid JSON" in errors[0][4]
     assert errors[1][3] == "messages[1].tool_calls[0].function.name" and "get_time" in errors[1][4]
-    assert errors[2][3] == "messages[1].tool_calls[0].function.arguments.unit" and "'K' is not one of" in errors[2][4]
+    assert errors[2][3] == "messages[1].tool_calls[0].function.arguments.unit" and '"K" is not one of' in errors[2][4]
     assert ["warning", 6, "", "(row)", "duplicate of line 1 (same messages and tools)"] in findings
     assert [row[:2] for row in out[PREVIEW]] == [[1, "single_call"], [3, "no_tool"], [6, "single_call"]]
     assert len(PREVIEW_HEADERS) == len(out[PREVIEW][0])
@@ -97,7 +97,8 @@ def test_unusable_upload_keeps_the_previous_choice(tmp_path, monkeypatch):
 
     monkeypatch.setattr(data_tab, "MAX_UPLOAD_MB", 1e-6)
     out = use_upload(str(all_bad), previous)
-    assert out[CHOICE] == previous and "over the 0 MB upload limit" in out[SUMMARY]
+    assert out[CHOICE] == previous and "MB upload limit (TOOLFT_MAX_UPLOAD_MB)" in out[SUMMARY]
+    assert "The recipe still trains on the bundled sample (100 rows)." in out[SUMMARY]
 
 
 def test_preview_pages_through_rows_and_sends_one_page():
@@ -118,8 +119,12 @@ def test_sample_gives_every_kind_split_by_kind_and_figures():
     assert "**108** train, **12** held out" in out[SUMMARY]
     assert out[VIEW].split["eval_kinds"] and sum(out[VIEW].split["eval_kinds"].values()) == 12
     histogram = out[LENGTHS]
-    assert histogram.layout.shapes[0].x0 == 2048  # the max_length line
+    # max_length 2048 is far past the longest row: said in words, so the bars keep their width
+    assert histogram.layout.annotations[0].text == "max_length 2048: 0 rows cut (beyond the longest row)"
+    assert histogram.layout.xaxis.range[1] < 600 and not histogram.layout.shapes
     assert sum(histogram.data[0].y) == 120
+    near = use_sample(120, {"training": {"max_length": 200}})[LENGTHS]
+    assert near.layout.shapes[0].x0 == 200 and near.layout.xaxis.range[0] < 200 < near.layout.xaxis.range[1]
     assert list(out[KINDS].data[0].y) == [out[VIEW].summary["categories"][k] for k in CATEGORIES]
     assert len(out[CALLS].data[0].y) == len(out[VIEW].summary["tools"]) == 12  # every tool, not the first 8
 
@@ -157,21 +162,63 @@ def test_sample_defaults_to_the_default_recipes_size():
     assert use_sample(None)[CHOICE] == {"train_file": "sample", "sample_rows": expected}
 
 
-def test_hub_dataset_folder_layout_and_bad_ids(tmp_path):
-    """A Hub-layout folder goes through the same path as a Hub id (files.read_rows); the valid rows are
-    saved under the home so the run trains on that copy, not on a new download."""
+def test_hub_box_reads_hub_ids_only_never_server_paths(tmp_path):
+    """The Hub box must not read the server's files: another visitor's uploads, /etc, the repository."""
     from toolft.ui.data_tab import use_hub
 
     folder = tmp_path / "acme-tools"
     (folder / "data").mkdir(parents=True)
-    write_lines(folder / "data" / "train-00000-of-00001.jsonl", [json.dumps(GOOD), json.dumps(PLAIN)])
-    write_lines(folder / "data" / "test-00000-of-00001.jsonl", [json.dumps(PLAIN)])
-    out = use_hub(str(folder), "train", 1, None)
-    assert "first 1 rows" in out[SUMMARY] and "**1** valid" in out[SUMMARY]
-    saved = Path(out[CHOICE]["train_file"])
-    assert "uploads" in saved.parts and [json.loads(x) for x in saved.read_text().splitlines()][0]["messages"][0] == \
-        GOOD["messages"][0]
+    write_lines(folder / "data" / "train-00000-of-00001.jsonl", [json.dumps(GOOD)])
     previous = {"train_file": "sample", "sample_rows": 10}
-    out = use_hub(str(folder), "validation", None, previous)
-    assert out[CHOICE] == previous and "Cannot use this dataset" in out[SUMMARY] and "validation" in out[SUMMARY]
+    for source in [str(folder), "/etc", "../../etc/passwd", "x", "a/b/c", str(tmp_path)]:
+        out = use_hub(source, "train", None, previous)
+        assert out[CHOICE] == previous and out[VIEW] is None
+        assert "is not a Hub dataset id (owner/name)" in out[SUMMARY], source
+        assert "The recipe still trains on the bundled sample (10 rows)." in out[SUMMARY]
     assert use_hub("  ", "train", None, previous)[CHOICE] == previous
+
+
+def test_hub_box_loads_a_split_from_the_hub(hub):
+    """Through the real huggingface_hub client against the local fake Hub (tests/hub_server.py); the valid
+    rows are saved under the home, so the run trains on that copy, not on a new download."""
+    from tests.data.test_hub import TEST
+    from toolft.ui.data_tab import use_hub
+
+    out = use_hub("acme/tools", "test", 2, None)
+    assert "acme/tools (test, first 2 rows)" in out[SUMMARY] and "**2** valid" in out[SUMMARY]
+    saved = Path(out[CHOICE]["train_file"])
+    assert "uploads" in saved.parts
+    assert [json.loads(x) for x in saved.read_text().splitlines()] == TEST[:2]
+    previous = out[CHOICE]
+    out = use_hub("acme/tools", "validation", None, previous)
+    assert out[CHOICE] == previous and "no file of split 'validation'" in out[SUMMARY]
+    assert f"The recipe still trains on `{saved.name}`." in out[SUMMARY]
+
+
+def test_file_names_are_shown_literally(tmp_path):
+    upload = write_lines(tmp_path / "**bold** [x](y).jsonl", [json.dumps(GOOD)])
+    out = use_upload(str(upload), None)
+    assert "### \\*\\*bold\\*\\* \\[x\\](y).jsonl" in out[SUMMARY]
+
+
+def test_refused_uploads_are_not_kept(tmp_path):
+    from toolft.home import toolft_home
+
+    use_upload(str(write_lines(tmp_path / "bad.jsonl", ["{oops"])), None)
+    binary = tmp_path / "blob.jsonl"
+    binary.write_bytes(bytes(range(256)))
+    use_upload(str(binary), None)
+    assert list((toolft_home() / "uploads").iterdir()) == []
+
+
+def test_only_the_latest_load_of_a_visitor_counts():
+    from toolft.ui.data_tab import LatestLoad
+
+    latest = LatestLoad(keep=4)
+    slow, fast = latest.begin("visitor-a"), latest.begin("visitor-a")
+    other = latest.begin("visitor-b")
+    assert not latest.is_latest("visitor-a", slow) and latest.is_latest("visitor-a", fast)
+    assert latest.is_latest("visitor-b", other)  # visitors never cancel each other
+    for n in range(10):  # bounded memory: the oldest sessions are forgotten
+        latest.begin(f"visitor-{n}")
+    assert len(latest._tokens) <= 4

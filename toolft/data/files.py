@@ -351,6 +351,17 @@ def _not_finite(value) -> bool:
     return False
 
 
+def _nan_to_none(value):
+    """``value`` with NaN floats replaced by None (infinite values stay, and their row is refused)."""
+    if type(value) is float and math.isnan(value):
+        return None
+    if type(value) is dict:
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
 def _parquet_rows(path: Path) -> list[Row]:
     import pyarrow.parquet as pq
 
@@ -373,7 +384,10 @@ def _parquet_rows(path: Path) -> list[Row]:
         if deep and _too_deep(row):
             rows.append((i, None, _too_deep_message()))
         elif floats and _not_finite(row):
-            rows.append((i, None, "holds a NaN or infinite number, which JSON cannot represent"))
+            # pandas writes a missing float as NaN: read it as missing (dropped), like Arrow's nulls
+            row = _nan_to_none(row)
+            rows.append((i, None, "holds an infinite number, which JSON cannot represent") if _not_finite(row)
+                        else (i, _drop_nulls(row), None))
         else:
             rows.append((i, _drop_nulls(row), None))
     return rows
@@ -405,6 +419,9 @@ def _csv_rows(path: Path, text: str) -> tuple[list[Row], list[str]]:
             header = next(reader, None)
         if header is None:
             raise DataFileError(f"{path.name}: line 1: no header row")
+        if len(header) == 1 and ";" in header[0]:
+            raise DataFileError(f"{path.name}: line 1: the header is one column with ';' in it: the file looks "
+                                "separated by semicolons; save it as comma-separated CSV")
         header = [cell.strip() for cell in header]
         repeated = sorted({c for c in header if header.count(c) > 1})
         if repeated:
@@ -426,7 +443,7 @@ def _csv_rows(path: Path, text: str) -> tuple[list[Row], list[str]]:
 
 def _csv_row(header: list[str], cells: list[str]) -> tuple[dict | None, str | None, bool]:
     if len(cells) > len(header):
-        return None, f"{_cells(len(cells))} but the header has {len(header)} columns", False
+        return None, f"{_cells(len(cells))} but the header has {len(header)} column{'s' * (len(header) != 1)}", False
     if len(cells) < len(header):
         return None, (f'{_cells(len(cells))} but the header has {len(header)} columns: no cell for column '
                       f'"{header[len(cells)]}"'), False
@@ -523,11 +540,13 @@ def read_file(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[Row], list[s
     reader = _jsonl if suffix == ".jsonl" else (lambda t: _csv_rows(path, t)) if suffix == ".csv" else (
         lambda t: _json_array_rows(path, t))
     rows, more = reader(text)
+    if suffix == ".csv":  # CRLF is the CSV standard's line end (RFC 4180), nothing to note
+        notes = [n for n in notes if not n.startswith("Windows line ends")]
     return rows, notes + more
 
 
 def read_rows(source, *, split: str = "train", limit: int | None = None,
-              max_bytes: int = MAX_BYTES) -> tuple[list[Row], list[str]]:
+              max_bytes: int = MAX_BYTES, hub_only: bool = False) -> tuple[list[Row], list[str]]:
     """``(rows, notes)`` of a file, a Hub-layout folder or a Hub dataset id; at most ``limit`` rows.
 
     ``max_bytes`` caps each file and, in a folder or a Hub dataset, the split's files together.
@@ -540,12 +559,23 @@ def read_rows(source, *, split: str = "train", limit: int | None = None,
     (so ``limit`` can spare downloads). Without network a split downloaded before is read from that
     cache, with a note saying so.
 
+    ``hub_only``: ``source`` must be a Hub dataset id and is never read as a local path (the app's
+    Hub box: a visitor must not read the server's files).
+
     Raises:
         DataFileError: the source is missing, unreadable, too large, or holds no row; for a Hub id also:
             no such dataset, a gated or private one without a token that can read it, no network (and
             the split not in the cache), or no file of the split. The message is one line.
     """
     path = Path(source)
+    if hub_only:
+        if _HUB_ID.fullmatch(str(source)) is None or ".." in str(source):
+            raise DataFileError(f"{str(source)[:80]!r} is not a Hub dataset id (owner/name)")
+        files, fetch, notes = _hub_split(str(source), split, max_bytes)
+        rows, file_notes = _read_split(files, limit, max_bytes, fetch)
+        if not rows:
+            raise DataFileError(f"{source}: contains no rows")
+        return (rows[:limit] if limit else rows), notes + file_notes
     if path.is_dir():
         name = path.name
         files = _folder_files(path, split)

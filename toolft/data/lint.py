@@ -74,7 +74,7 @@ def _build_validator(schema_json: str):
         cls.check_schema(schema)
     except exceptions.SchemaError as exc:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.absolute_path)
-        return None, f"is not valid JSON Schema{' at ' + path if path else ''}: {exc.message}"
+        return None, f"is not valid JSON Schema{' at ' + path if path else ''}: {_json_message(exc)}"
     except RecursionError:
         return None, "is nested too deeply to check as JSON Schema"
     try:
@@ -125,6 +125,25 @@ def _tool_table(tools, out: list[tuple[str, str, str]]) -> dict[str, tuple[str, 
     return table
 
 
+def _json_message(error) -> str:
+    """jsonschema's message with values written as JSON (``true``, ``null``, ``["a"]``), not Python reprs.
+
+    >>> from jsonschema import Draft202012Validator
+    >>> [_json_message(e) for e in Draft202012Validator({"enum": ["720p", None]}).iter_errors(True)]
+    ['true is not one of ["720p", null]']
+    """
+    message = error.message
+    if error.validator == "required":  # "'city' is a required property": the property name, repr'd
+        message = re.sub(r"^'(.*)' is a required property$", r'"\1" is a required property', message)
+    for value in (error.instance, error.validator_value):
+        try:
+            written = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):
+            continue
+        message = message.replace(repr(value), written, 1)
+    return message
+
+
 def _argument_findings(arguments, params: dict, where: str, tool_where: str) -> list[tuple[str, str, str]]:
     from referencing.exceptions import Unresolvable
 
@@ -140,7 +159,7 @@ def _argument_findings(arguments, params: dict, where: str, tool_where: str) -> 
         return [(where, "is nested too deeply to check against the tool's schema", ERROR)]
     for error in errors:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        out.append((f"{where}{path}", error.message, ERROR))
+        out.append((f"{where}{path}", _json_message(error), ERROR))
     declared = params.get("properties")
     # extra keys are allowed on purpose when the schema says how (additionalProperties / patternProperties)
     if isinstance(declared, dict) and "additionalProperties" not in params and "patternProperties" not in params:

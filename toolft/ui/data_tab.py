@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,9 @@ PREVIEW_HEADERS = ["line", "kind", "user message", "first assistant answer / too
 FINDING_HEADERS = ["severity", "line", "id", "field", "message"]
 COVERAGE_HEADERS = ["tool", "parameter", "calls giving it", "share of the tool's calls"]
 _CELL_CHARS = 160  # keep preview cells to a couple of lines
-MAX_UPLOAD_MB = float(os.environ.get("TOOLFT_MAX_UPLOAD_MB", "200"))  # per file; a Space's disk is small
+# per file; Gradio enforces it at upload (app.py) and the handlers again. A free Space has 50 GB of
+# disk shared by every visitor, and each upload is kept three times (Gradio's copy, ours, converted).
+MAX_UPLOAD_MB = float(os.environ.get("TOOLFT_MAX_UPLOAD_MB", "50"))
 
 # Tokenizers by model name, shared by every visitor (read-only after loading; the lock
 # only guards the first load). A tokenizer is small, and loading one takes seconds.
@@ -114,24 +117,42 @@ def use_upload(path: str | None, current: dict | None, recipe: dict | None = Non
     ``current`` and says why.
     """
     if not path:
-        return outputs(None, "Upload a .jsonl, .json, .parquet or .csv file.", current)
+        return outputs(None, "Upload a .jsonl, .json, .parquet or .csv file." + _still(current), current)
     size_mb = Path(path).stat().st_size / 2**20
     if size_mb > MAX_UPLOAD_MB:
-        return outputs(None, f"**Cannot use this file:** {size_mb:.0f} MB is over the {MAX_UPLOAD_MB:.0f} MB "
-                             "upload limit (TOOLFT_MAX_UPLOAD_MB).", current)
+        return outputs(None, f"**Cannot use this file:** {size_mb:.0f} MB is over the {MAX_UPLOAD_MB:g} MB "
+                             "upload limit (TOOLFT_MAX_UPLOAD_MB)." + _still(current), current)
     try:
         copy = store_upload(path)
     except OSError as exc:
-        return outputs(None, f"**Cannot read the upload:** {exc.strerror or exc}", current)
+        return outputs(None, f"**Cannot read the upload:** {exc.strerror or exc}" + _still(current), current)
     try:
         result = load_records(copy)
     except DataFileError as exc:
-        return outputs(None, f"**Cannot use this file:** {str(exc).replace(str(copy), copy.name)}", current)
-    choice = {"train_file": str(copy), "sample_rows": None} if result.records else current
-    view = build_view(result, copy.name, choice or {"train_file": "sample", "sample_rows": None}, recipe)
+        shutil.rmtree(copy.parent, ignore_errors=True)  # nothing of a refused upload is kept
+        message = _md(str(exc).replace(str(copy), copy.name))
+        return outputs(None, f"**Cannot use this file:** {message}" + _still(current), current)
+    if not result.records:
+        shutil.rmtree(copy.parent, ignore_errors=True)
+        view = build_view(result, copy.name, current or {"train_file": "sample", "sample_rows": None}, recipe)
+        return outputs(view, "**No valid row: fix the errors below and upload again.**" + _still(current), current)
+    choice = {"train_file": str(copy), "sample_rows": None}
+    view = build_view(result, copy.name, choice, recipe)
     _save_beside(view, copy)
-    note = "" if view.result.records else "**No valid row: fix the errors below and upload again.**"
-    return outputs(view, note, choice)
+    return outputs(view, "", choice)
+
+
+def _still(choice: dict | None) -> str:
+    """Which data the recipe keeps training on after a dataset was refused."""
+    if not choice or choice.get("train_file") in (None, "sample"):
+        rows = (choice or {}).get("sample_rows")
+        return f"\n\nThe recipe still trains on the bundled sample{f' ({rows} rows)' if rows else ''}."
+    return f"\n\nThe recipe still trains on `{Path(choice['train_file']).name}`."
+
+
+def _md(text: str) -> str:
+    """``text`` shown literally in markdown (a file name such as ``**x**.jsonl`` or ``<img ...>``)."""
+    return html.escape(text, quote=False).translate({ord(c): f"\\{c}" for c in "\\`*_[]~"})
 
 
 def use_hub(repo_id: str | None, split: str | None, limit: int | float | None, current: dict | None,
@@ -148,14 +169,14 @@ def use_hub(repo_id: str | None, split: str | None, limit: int | float | None, c
 
     repo_id = (repo_id or "").strip()
     split = (split or "train").strip()
-    limit = int(limit) if limit else None
+    limit = max(1, int(limit)) if limit else None
     if not repo_id:
-        return outputs(None, "Type a Hub dataset id such as `owner/name`.", current)
+        return outputs(None, "Type a Hub dataset id such as `owner/name`." + _still(current), current)
     max_bytes = int(MAX_UPLOAD_MB * 2**20)
     try:
-        result = load_records(repo_id, split=split, limit=limit, max_bytes=max_bytes)
+        result = load_records(repo_id, split=split, limit=limit, max_bytes=max_bytes, hub_only=True)
     except DataFileError as exc:
-        return outputs(None, f"**Cannot use this dataset:** {exc}", current)
+        return outputs(None, f"**Cannot use this dataset:** {_md(str(exc))}" + _still(current), current)
     target = toolft_home() / "uploads" / uuid.uuid4().hex / f"{repo_id.replace('/', '__')}-{split}.jsonl"
     choice = current
     view = build_view(result, f"{repo_id} ({split}{f', first {limit} rows' if limit else ''})",
@@ -165,7 +186,7 @@ def use_hub(repo_id: str | None, split: str | None, limit: int | float | None, c
         choice = {"train_file": str(target), "sample_rows": None}
         view.choice = choice
         view.converted = str(target)
-    note = "" if result.records else "**No valid row in this split.**"
+    note = "" if result.records else "**No valid row in this split.**" + _still(current)
     return outputs(view, note, choice)
 
 
@@ -239,29 +260,36 @@ def coverage_rows(summary: dict) -> list[list]:
     return rows
 
 
+def _n(count: int, noun: str) -> str:
+    """``**2** rows``, ``**1** row``."""
+    return f"**{count}** {noun}{'' if count == 1 else 's'}"
+
+
 def summary_markdown(view: DataView) -> str:
     """Format, counts, row kinds, split and token lengths, as markdown."""
     s = view.summary
     kinds = " · ".join(f"{name.replace('_', ' ')} **{count}**" for name, count in s["categories"].items())
-    fmt = s["format"] or "unknown"
+    fmt = s["format"] or "none recognised"
     if len(s["formats"]) > 1:
         fmt += " (" + ", ".join(f"{k} {v}" for k, v in s["formats"].items()) + ")"
-    lines = [f"### {view.source}",
-             f"Format: **{fmt}** · **{s['rows']}** rows: **{s['valid']}** valid, **{s['invalid']}** invalid, "
-             f"{len(view.result.warnings)} warnings, {s['duplicates']} duplicates",
+    lines = [f"### {_md(view.source)}",
+             f"Format: **{fmt}** · {_n(s['rows'], 'row')}: **{s['valid']}** valid, **{s['invalid']}** invalid, "
+             f"{_n(len(view.result.warnings), 'warning')}, {_n(s['duplicates'], 'duplicate')}",
              f"Row kinds: {kinds}",
              f"Split (seed {view.split['seed']}, stratified by kind): **{view.split['train']}** train, "
              f"**{view.split['eval']}** held out"]
     tokens = s.get("tokens")
-    if tokens:
-        lines.append(f"Tokens ({view.model}): min {tokens['min']}, median {tokens['median']}, max {tokens['max']}; "
-                     f"**{tokens['over_max_length']}** rows over max_length {view.max_length}")
+    if tokens and s["valid"]:
+        lines.append(f"Tokens ({_md(view.model)}, as the recipe stood when this data was loaded: load it again after "
+                     f"changing the model or max_length): min {tokens['min']}, median {tokens['median']}, max "
+                     f"{tokens['max']}; **{tokens['over_max_length']}** over max_length {view.max_length}")
     if view.token_note:
         lines.append(view.token_note)
     if s["invalid"]:
         lines.append("Rows with errors are listed below and are left out of training; warnings keep their row.")
-    if s["errors_truncated"] or s["warnings_truncated"]:
-        lines.append(f"(the first {len(s['errors'])} errors and {len(s['warnings'])} warnings are listed)")
+    cut = [f"the first {len(s[k])} {k}" for k in ("errors", "warnings") if s[f"{k}_truncated"]]
+    if cut:
+        lines.append(f"(only {' and '.join(cut)} are listed)")
     return "\n\n".join(lines)
 
 
@@ -278,10 +306,17 @@ def figures(view: DataView | None):
         bins = tokens["histogram"]
         lengths = go.Figure(go.Bar(x=[(b["from"] + b["to"]) / 2 for b in bins], y=[b["rows"] for b in bins],
                                    width=[b["to"] - b["from"] + 1 for b in bins], name="rows"))
-        lengths.add_vline(x=view.max_length, line_dash="dash", line_color="crimson",
-                          annotation_text=f"max_length {view.max_length}: {tokens['over_max_length']} rows cut")
+        low, high = bins[0]["from"], bins[-1]["to"]
+        pad = max(5, (high - low) // 10)
+        cut_note = f"max_length {view.max_length}: {tokens['over_max_length']} rows cut"
+        if view.max_length <= high + 2 * (high - low + pad):  # near enough to draw on the same axis
+            lengths.add_vline(x=view.max_length, line_dash="dash", line_color="crimson", annotation_text=cut_note)
+            high = max(high, view.max_length)
+        else:  # far beyond the longest row: a line there would squeeze the bars to slivers
+            lengths.add_annotation(text=f"{cut_note} (beyond the longest row)", xref="paper", yref="paper",
+                                   x=1, y=1.1, showarrow=False)
         lengths.update_layout(title="Tokens per row", xaxis_title="tokens", yaxis_title="rows", height=300,
-                              margin=dict(t=40, b=40, l=40, r=20))
+                              xaxis_range=[low - pad, high + pad], margin=dict(t=40, b=40, l=40, r=20))
     kinds = go.Figure(go.Bar(x=[k.replace("_", " ") for k in s["categories"]], y=list(s["categories"].values())))
     kinds.update_layout(title="Row kinds", height=300, margin=dict(t=40, b=40, l=40, r=20))
     names = list(s["tools"])
@@ -311,8 +346,10 @@ def inspect(view: DataView | None, line: int | float | None) -> tuple[str, str]:
 
     if view is None or not view.result.records:
         return "", "Load a dataset first."
-    if line is None or int(line) not in view.result.lines:
-        errors = [f"- {f}" for f in view.result.errors if line is not None and f.line == int(line)]
+    if line is None or line != int(line):
+        return "", "Type the line of a row (a whole number)."
+    if int(line) not in view.result.lines:
+        errors = [f"- {_md(str(f))}" for f in view.result.errors if f.line == int(line)]
         detail = ("This row has errors and is left out of training:\n" + "\n".join(errors)) if errors else (
             f"No valid row at line {line}; valid lines run from {view.result.lines[0]} to {view.result.lines[-1]}.")
         return "", detail
@@ -336,6 +373,36 @@ def inspect(view: DataView | None, line: int | float | None) -> tuple[str, str]:
 
 
 # ------------------------------------------------------------------ layout
+class LatestLoad:
+    """Which load each visitor started last, so an older, slower one cannot overwrite a newer choice.
+
+    Shared by all visitors (keyed by Gradio's session hash); the lock is held for a dict update only.
+    """
+
+    def __init__(self, keep: int = 10_000):
+        self._tokens: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._next = 0
+        self._keep = keep
+
+    def begin(self, session: str | None) -> int:
+        with self._lock:
+            self._next += 1
+            if len(self._tokens) >= self._keep:  # forget the oldest sessions
+                for key in list(self._tokens)[: self._keep // 2]:
+                    del self._tokens[key]
+            self._tokens[session or ""] = self._next
+            return self._next
+
+    def is_latest(self, session: str | None, token: int) -> bool:
+        with self._lock:
+            return self._tokens.get(session or "") == token
+
+
+LATEST_LOAD = LatestLoad()
+
+
+
 def build_data_tab(data_state, recipe_state) -> None:
     """Lay out the Data tab; its handlers set ``data_state`` (the visitor's data choice)."""
     import gradio as gr
@@ -357,7 +424,7 @@ def build_data_tab(data_state, recipe_state) -> None:
         with gr.Row():
             hub_id = gr.Textbox(label="Dataset id", placeholder="owner/name", scale=3)
             hub_split = gr.Textbox(label="Split", value="train", scale=1)
-            hub_limit = gr.Number(label="Rows (at most)", value=2000, precision=0, minimum=1, scale=1)
+            hub_limit = gr.Number(label="Rows (at most)", value=2000, precision=0, scale=1)
             hub_btn = gr.Button("Load from the Hub", scale=1)
     summary = gr.Markdown("No dataset chosen yet: the recipe uses the bundled sample by default.",
                           elem_id="data-summary")
@@ -366,7 +433,7 @@ def build_data_tab(data_state, recipe_state) -> None:
                             column_widths=["9%", "7%", "9%", "25%", "50%"], elem_id="data-findings")
     with gr.Row():
         prev_btn = gr.Button("◀ Previous", size="sm")
-        page = gr.Number(value=1, precision=0, minimum=1, label="Page", scale=0, min_width=90)
+        page = gr.Number(value=1, precision=0, label="Page", scale=0, min_width=90)  # the handler clamps it
         next_btn = gr.Button("Next ▶", size="sm")
         page_label = gr.Markdown("no rows")
     preview = gr.Dataframe(headers=PREVIEW_HEADERS, value=[], label="Preview", interactive=False, wrap=True,
@@ -381,7 +448,7 @@ def build_data_tab(data_state, recipe_state) -> None:
     gr.Markdown("### Inspector: what the model trains on\nThe row rendered with the recipe's model and chat "
                 "template exactly as the trainer tokenizes it; highlighted text carries loss.")
     with gr.Row():
-        row_line = gr.Number(label="Row (its line in the file)", precision=0, minimum=1, scale=0, min_width=160)
+        row_line = gr.Number(value=None, label="Row (its line in the file)", scale=0, min_width=160)
         inspect_btn = gr.Button("Inspect row", scale=0)
     inspect_counts = gr.Markdown(elem_id="inspect-counts")
     inspect_html = gr.HTML(elem_id="inspect-text")
@@ -389,14 +456,29 @@ def build_data_tab(data_state, recipe_state) -> None:
     outs = [summary, findings, preview, page_label, lengths_plot, kinds_plot, tools_plot, coverage, converted,
             row_line, view_state, data_state]
 
-    def after_load(out):
-        return (*out, 1)
+    def guarded(request: gr.Request, run, clear_upload: bool):
+        """Run a load; its result is dropped when the visitor started a newer load meanwhile."""
+        token = LATEST_LOAD.begin(request.session_hash)
+        out = run()
+        if not LATEST_LOAD.is_latest(request.session_hash, token):
+            return tuple(gr.skip() for _ in range(len(outs) + 2))  # a slower, older load: keep the newer one
+        return (*out, 1, None if clear_upload else gr.skip())
 
-    upload.upload(lambda p, cur, rec: after_load(use_upload(p, cur, rec)), inputs=[upload, data_state, recipe_state],
-                  outputs=outs + [page])
-    sample_btn.click(lambda n, rec: after_load(use_sample(n, rec)), inputs=[rows, recipe_state], outputs=outs + [page])
-    hub_btn.click(lambda r, sp, n, cur, rec: after_load(use_hub(r, sp, n, cur, rec)),
-                  inputs=[hub_id, hub_split, hub_limit, data_state, recipe_state], outputs=outs + [page])
+    def on_upload(path, current, recipe, request: gr.Request):
+        return guarded(request, lambda: use_upload(path, current, recipe), clear_upload=False)
+
+    def on_sample(n, recipe, request: gr.Request):
+        return guarded(request, lambda: use_sample(n, recipe), clear_upload=True)
+
+    def on_hub(repo_id, split, limit, current, recipe, request: gr.Request):
+        return guarded(request, lambda: use_hub(repo_id, split, limit, current, recipe), clear_upload=True)
+
+    for handler in (on_upload, on_sample, on_hub):  # this module's annotations are strings (PEP 563):
+        handler.__annotations__["request"] = gr.Request  # give Gradio the class, so it passes the request
+    load_outs = outs + [page, upload]
+    upload.upload(on_upload, inputs=[upload, data_state, recipe_state], outputs=load_outs)
+    sample_btn.click(on_sample, inputs=[rows, recipe_state], outputs=load_outs)
+    hub_btn.click(on_hub, inputs=[hub_id, hub_split, hub_limit, data_state, recipe_state], outputs=load_outs)
 
     def go(view, number, step):
         target = int(number or 1) + step
