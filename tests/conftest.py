@@ -32,6 +32,24 @@ def tiny_model_path():
     return ensure_tiny_model()
 
 
+def cli(*args):
+    """Run the CLI in this process (``main([...])``), returning what ``run_cli`` returns: returncode,
+    stdout, stderr. For checks of output and exit codes; ``run_cli`` where a real process matters."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+    from types import SimpleNamespace
+
+    from toolft.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
 def run_cli(*args, env=None, timeout=900):
     """Run ``python -m toolft ARGS`` in a real subprocess; return the CompletedProcess."""
     return subprocess.run([sys.executable, "-m", "toolft", *map(str, args)], capture_output=True, text=True,

@@ -2,20 +2,20 @@
 
 import json
 
-from tests.conftest import run_cli
+from tests.conftest import cli, run_cli
 from toolft.data.records import CATEGORIES
 
 
 def test_data_sample_then_check(tmp_path, tiny_model_path):
     out = tmp_path / "sample.jsonl"
-    proc = run_cli("data", "sample", out, "--n", "60", "--seed", "3")
+    proc = cli("data", "sample", out, "--n", "60", "--seed", "3")
     assert proc.returncode == 0, proc.stderr
     assert len(out.read_text().splitlines()) == 60
     again = tmp_path / "again.jsonl"
-    run_cli("data", "sample", again, "--n", "60", "--seed", "3")
+    cli("data", "sample", again, "--n", "60", "--seed", "3")
     assert again.read_bytes() == out.read_bytes()  # deterministic
 
-    proc = run_cli("data", "check", out, "--json")
+    proc = cli("data", "check", out, "--json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert (summary["rows"], summary["valid"], summary["invalid"], summary["errors"]) == (60, 60, 0, [])
@@ -31,7 +31,7 @@ def test_data_check_reports_bad_lines(tmp_path):
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join([json.dumps(good), "{not json", json.dumps(bad_call), json.dumps(good)]) + "\n")
     before = path.read_bytes()
-    proc = run_cli("data", "check", path, "--json", "--no-tokens")
+    proc = cli("data", "check", path, "--json", "--no-tokens")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert (summary["rows"], summary["valid"], summary["invalid"]) == (4, 2, 2)
@@ -46,14 +46,14 @@ def test_data_check_unreadable_file_is_one_line_and_exit_2(tmp_path):
     for target in (tmp_path / "missing.jsonl", tmp_path / "empty.jsonl"):
         if target.name == "empty.jsonl":
             target.write_text("")
-        proc = run_cli("data", "check", target, "--json", "--no-tokens")
+        proc = cli("data", "check", target, "--json", "--no-tokens")
         assert proc.returncode == 2
         assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error:") and "Traceback" not in proc.stderr
 
 
 def test_plan_json_for_both_presets():
     for preset in ("tiny-cpu", "qwen3-1.7b-t4"):
-        proc = run_cli("plan", preset, "--json")
+        proc = cli("plan", preset, "--json")
         assert proc.returncode == 0, proc.stderr
         plan = json.loads(proc.stdout)
         for key in ("trainable_params", "total_params", "steps_per_epoch", "total_steps"):
@@ -63,7 +63,7 @@ def test_plan_json_for_both_presets():
 
 
 def test_unknown_preset_is_a_clear_error():
-    proc = run_cli("plan", "no-such-preset")
+    proc = cli("plan", "no-such-preset")
     assert proc.returncode == 2 and "no such preset or file" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -83,7 +83,7 @@ def test_expected_errors_are_one_line_not_tracebacks(tmp_path):
         (("data", "check", valid, "--model", str(tmp_path / "no-model")), "cannot load the tokenizer"),
     ]
     for args, needle in cases:
-        proc = run_cli(*args)
+        proc = cli(*args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert "Traceback" not in proc.stderr and (needle is None or needle in proc.stderr), (args, proc.stderr)
     assert not (tmp_path / "run").exists()
@@ -110,10 +110,10 @@ def test_data_sample_draws_held_out_values_on_request(tmp_path):
     from toolft.data.sample import HELDOUT
 
     path = tmp_path / "held.jsonl"
-    assert run_cli("data", "sample", path, "--n", "40", "--seed", "9", "--pools", "heldout").returncode == 0
+    assert cli("data", "sample", path, "--n", "40", "--seed", "9", "--pools", "heldout").returncode == 0
     text = path.read_text(encoding="utf-8")
     assert any(city in text for city in HELDOUT["CITIES"])
-    proc = run_cli("data", "sample", path, "--pools", "nope")
+    proc = cli("data", "sample", path, "--pools", "nope")
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import cli, run_cli
 from toolft.modeling import cpu_has_bf16
 from toolft.recipe import load_recipe, replace_field, save_recipe
 from toolft.runfolder import RunFolder
@@ -219,7 +219,7 @@ def test_train_refuses_a_template_that_cannot_mask_before_loading_the_model(tmp_
     folder = template_model("gemma4")
     for key, value in [("model.name_or_path", str(folder)), ("data.sample_rows", 20)]:
         recipe = replace_field(recipe, key, value)
-    proc = run_cli("train", save_recipe(recipe, tmp_path / "gemma.yaml"), "--run-dir", tmp_path / "run")
+    proc = cli("train", save_recipe(recipe, tmp_path / "gemma.yaml"), "--run-dir", tmp_path / "run")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"error: model.name_or_path: {folder}'s chat template has no {{% generation %}}")
     assert "training.assistant_only_loss: false" in proc.stderr

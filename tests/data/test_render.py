@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import TRL_TEMPLATES, run_cli
+from tests.conftest import TRL_TEMPLATES, cli
 from toolft.data import render
 
 # assistant-only loss needs {% generation %} markers: TRL has training templates for these
@@ -161,7 +161,7 @@ def test_inspector_cuts_at_max_length(template_model):
 def test_data_inspect_cli(template_model, tmp_path):
     path = tmp_path / "rows.jsonl"
     path.write_text(json.dumps(PARALLEL) + "\n" + json.dumps(SINGLE) + "\n")
-    proc = run_cli("data", "inspect", path, "--row", 2, "--model", template_model("qwen2_5"), "--json")
+    proc = cli("data", "inspect", path, "--row", 2, "--model", template_model("qwen2_5"), "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert set(out) == {"line", "text", "trained_text", "total_tokens", "trained_tokens", "truncated_tokens",
@@ -170,8 +170,8 @@ def test_data_inspect_cli(template_model, tmp_path):
     assert '{"name": "book_table", "arguments": {"restaurant": "Chez Marie", "guests": 4, "when": "20:00"}}' in out["trained_text"]
     assert "Book Chez Marie for 4" not in out["trained_text"] and "Book Chez Marie for 4" in out["text"]
     assert 0 < out["trained_tokens"] < out["total_tokens"]
-    proc = run_cli("data", "inspect", path, "--row", 2, "--model", template_model("gemma4"), "--json")
+    proc = cli("data", "inspect", path, "--row", 2, "--model", template_model("gemma4"), "--json")
     assert proc.returncode == 2 and "gemma4" not in proc.stdout
     assert "assistant_only_loss: false" in proc.stderr and "Traceback" not in proc.stderr
-    proc = run_cli("data", "inspect", path, "--row", 2, "--model", template_model("gemma4"), "--full-loss", "--json")
+    proc = cli("data", "inspect", path, "--row", 2, "--model", template_model("gemma4"), "--full-loss", "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["roundtrip_ok"] is True

@@ -31,9 +31,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def app_url(tmp_path):
-    """Start ``python app.py`` on a free port with its own TOOLFT_HOME; kill it afterwards."""
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """Start ``python app.py`` on a free port with its own TOOLFT_HOME, once for this module's tests
+    (each visitor's data is per browser session); kill it afterwards."""
+    tmp_path = tmp_path_factory.mktemp("app")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is not installed: run `apt-get install -y chromium` (scripts/test.sh does); "
                     "the browser test never downloads a browser")
