@@ -16,7 +16,8 @@ python -m pip install -q -r requirements-test.txt
 # in the background while the tests that need no model run; the first test that needs it waits for this
 # build (a file lock), and a machine that has it already skips the build in seconds.
 export HF_HUB_OFFLINE=1 TOOLFT_MODELS_DIR="${TOOLFT_MODELS_DIR:-$PWD/.toolft/models}"
-mkdir -p .toolft && python -m toolft tiny build > /dev/null 2> .toolft/build.log &
+mkdir -p .toolft
+python -m toolft tiny build > /dev/null 2> .toolft/build.log &
 BUILD=$!
 trap 'kill $BUILD 2> /dev/null || true' EXIT
 python -m pytest -q "$@"
