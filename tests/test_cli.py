@@ -93,15 +93,19 @@ def test_json_commands_print_only_json_on_a_fresh_home(tmp_path):
     """Nothing built yet: data check builds only the tokenizer, with its progress on stderr."""
     fresh = {"TOOLFT_HOME": str(tmp_path / "home"), "TOOLFT_MODELS_DIR": str(tmp_path / "models")}
     data = tmp_path / "three.jsonl"
-    assert run_cli("data", "sample", data, "--n", "3", env=fresh).returncode == 0
+    assert cli("data", "sample", data, "--n", "3").returncode == 0  # writes a file only: in-process is enough
     proc = run_cli("data", "check", data, "--json", env=fresh)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["valid"] == 3 and summary["tokens"]["max"] > 0
     assert "tokenizer" in proc.stderr  # the one-off build says what it is doing
     assert [p.name for p in (tmp_path / "models").iterdir() if "tokenizer" not in p.name] == []  # no model build
+
+def test_plan_and_runs_list_print_only_json_on_a_fresh_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLFT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TOOLFT_MODELS_DIR", str(tmp_path / "models"))
     for args in (("plan", "tiny-cpu", "--json"), ("runs", "list", "--json")):
-        proc = run_cli(*args, env=fresh)
+        proc = cli(*args)
         assert proc.returncode == 0, proc.stderr
         json.loads(proc.stdout)
 
