@@ -93,16 +93,3 @@ def hub(tmp_path, monkeypatch):
     from tests.data import test_hub
 
     yield from test_hub.hub.__wrapped__(tmp_path, monkeypatch)
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Run the tests that need tiny-qwen3 last (stable order otherwise): on a fresh machine
-    scripts/test.sh builds it in the background meanwhile, and these tests wait for that build."""
-    def needs_model(item) -> bool:
-        return "tiny_model_path" in getattr(item, "fixturenames", ()) or item.path.name in MODEL_TEST_FILES
-
-    items.sort(key=needs_model)
-
-
-# test files whose tests load tiny-qwen3 without asking for the fixture (through the app or a training run)
-MODEL_TEST_FILES = {"test_browser.py", "test_playground_tab.py", "test_runs.py", "test_train_tab.py"}
