@@ -35,6 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     from toolft.data.files import write_jsonl
     from toolft.data.records import load_records
+    from toolft.data.render import _render_chunk
     from toolft.data.sample import generate_sample
     from toolft.data.stats import length_lint, summarize
     from toolft.modeling import load_tokenizer
@@ -45,7 +46,13 @@ def main() -> None:
     print(f"{args.rows} rows, {data.stat().st_size / 2**20:.1f} MiB, {os.cpu_count()} CPUs")
     tokenizer, _ = timed("load tiny-qwen3 tokenizer", lambda: load_tokenizer("tiny-qwen3"))
     result, t_load = timed("read + convert + lint (jsonschema)", lambda: load_records(data))
-    lengths, t_len = timed("render + tokenize (token lengths, masks)", lambda: length_lint(result, tokenizer, 2048))
+    template = tokenizer.get_chat_template(None, None)
+    texts = timed("  render alone (jinja, 1 thread)", lambda: _render_chunk(tokenizer, result.records, template, True))[0][0]
+    cpu = time.process_time()
+    timed("  tokenize alone (Rust, all threads)", lambda: tokenizer.backend_tokenizer.encode_batch(texts))
+    print(f"{'    tokenizer CPU time':<44} {time.process_time() - cpu:6.2f} s  "
+          f"({sum(map(len, texts)) / 1e6:.1f} M characters)")
+    lengths, t_len = timed("render + tokenize overlapped (data check)", lambda: length_lint(result, tokenizer, 2048))
     _, t_sum = timed("summary", lambda: summarize(result, lengths, 2048))
     print(f"{'in-process check total':<44} {t_load + t_len + t_sum:6.2f} s")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}

@@ -1,8 +1,10 @@
 """The command line, run as a user would: a real ``python -m toolft`` subprocess."""
 
 import json
+import subprocess
+import sys
 
-from tests.conftest import cli, run_cli
+from tests.conftest import REPO, cli, run_cli
 from toolft.data.records import CATEGORIES
 
 
@@ -100,6 +102,17 @@ def test_json_commands_print_only_json_on_a_fresh_home(tmp_path):
     assert summary["valid"] == 3 and summary["tokens"]["max"] > 0
     assert "tokenizer" in proc.stderr  # the one-off build says what it is doing
     assert [p.name for p in (tmp_path / "models").iterdir() if "tokenizer" not in p.name] == []  # no model build
+
+def test_data_check_never_imports_torch(tmp_path):
+    """Counting tiny-qwen3 tokens needs the Rust tokenizer only: torch's import (~2 s) is not paid."""
+    data = tmp_path / "rows.jsonl"
+    assert cli("data", "sample", data, "--n", "5").returncode == 0
+    code = ("import io, sys, contextlib; from toolft.__main__ import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()): code = main(['data', 'check', sys.argv[1], '--json'])\n"
+            "print(code, 'torch' in sys.modules, 'transformers' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code, str(data)], capture_output=True, text=True, cwd=REPO)
+    assert proc.stdout.split() == ["0", "False", "True"], proc.stderr
+
 
 def test_plan_and_runs_list_print_only_json_on_a_fresh_home(tmp_path, monkeypatch):
     monkeypatch.setenv("TOOLFT_HOME", str(tmp_path / "home"))

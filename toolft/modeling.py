@@ -29,6 +29,27 @@ def device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def has_cuda_gpu() -> bool:
+    """True when this process can use a CUDA GPU.
+
+    Where torch is already imported, torch decides. Otherwise the NVIDIA driver's device
+    list decides (``/proc/driver/nvidia/gpus``, honouring ``CUDA_VISIBLE_DEVICES``), so a
+    command that only counts tokens never pays torch's import (~2 s on 2 cores).
+    """
+    import os
+    import sys
+
+    if "torch" in sys.modules:
+        return sys.modules["torch"].cuda.is_available()
+    if os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"):
+        return False
+    gpus = Path("/proc/driver/nvidia/gpus")
+    try:
+        return gpus.is_dir() and any(gpus.iterdir())
+    except OSError:
+        return False
+
+
 def pick_dtype(setting: str = "auto"):
     """Resolve a recipe's ``model.dtype``; ``auto`` = bf16 if the GPU has it, fp16 on older GPUs, fp32 on CPU."""
     import torch
@@ -81,15 +102,32 @@ def pick_mixed_precision(setting: str = "auto") -> str:
 
 def load_tokenizer(name_or_path: str):
     """The tokenizer of a model; for ``tiny-qwen3`` only its tokenizer is built (seconds), never the model."""
-    from transformers import AutoTokenizer
-
     from toolft.tiny import ensure_tiny_tokenizer
 
     path = str(ensure_tiny_tokenizer()) if name_or_path == TINY_NAME else resolve_model_path(name_or_path)
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    if _plain_rust_tokenizer(path):
+        # the class AutoTokenizer would pick anyway, without importing torch (~2 s of `data check`)
+        from transformers.tokenization_utils_tokenizers import TokenizersBackend as tokenizer_class
+    else:
+        from transformers import AutoTokenizer as tokenizer_class
+    tokenizer = tokenizer_class.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+def _plain_rust_tokenizer(path: str) -> bool:
+    """True when a local tokenizer folder names the generic Rust-backed class (as tiny-qwen3's does)."""
+    import json
+
+    config = Path(path) / "tokenizer_config.json"
+    if not (Path(path) / "tokenizer.json").is_file() or not config.is_file():
+        return False
+    try:
+        return json.loads(config.read_text(encoding="utf-8")).get("tokenizer_class") in (
+            "TokenizersBackend", "PreTrainedTokenizerFast")
+    except (OSError, ValueError):
+        return False
 
 
 def load_base_model(name_or_path: str, dtype: str = "auto"):

@@ -311,10 +311,7 @@ def replace_field(recipe: Recipe, path: str, value) -> Recipe:
 
 def default_preset_name() -> str:
     """The seed's T4 recipe for Qwen3-1.7B when a CUDA GPU is present, else the CPU demo."""
-    try:
-        import torch
+    from toolft.modeling import has_cuda_gpu
 
-        has_gpu = torch.cuda.is_available()
-    except ImportError:
-        has_gpu = False
+    has_gpu = has_cuda_gpu()
     return "qwen3-1.7b-t4" if has_gpu else "tiny-cpu"

@@ -168,51 +168,55 @@ def check_rows(rows, fmt: str | None = None) -> LoadResult:
     >>> check_rows([(1, {"messages": []}, None)]).errors[0].message
     'must not be empty'
     """
-    from toolft.data.formats import ConvertError, detect_format, to_canonical
-
     rows = list(rows)
     result = LoadResult(total=len(rows))
-    converted = []
-    for line, row, parse_error in rows:
-        if parse_error:
-            result.errors.append(Finding(line, "", parse_error))
-            continue
-        row_fmt = fmt or (detect_format(row) if isinstance(row, dict) else None)
-        row_id = _row_id(row)
-        if row_fmt is None:
-            result.errors.append(Finding(line, "", _unknown_format(row), ERROR, row_id))
-            continue
-        try:
-            record, row_fmt = to_canonical(row, row_fmt)
-        except ConvertError as exc:
-            result.errors.append(Finding(line, exc.field, f"cannot read as {row_fmt}: {exc.message}", ERROR, row_id))
-            continue
-        except RecursionError:  # a row built in memory, nested deeper than any reader allows
-            result.errors.append(Finding(line, "", "nested too deeply to read", ERROR, row_id))
-            continue
-        result.formats[row_fmt] = result.formats.get(row_fmt, 0) + 1
-        converted.append((line, record, row_fmt))
+    checked = [_check_row(line, row, parse_error, fmt) for line, row, parse_error in rows]
+    for row_fmt, _, _, _ in checked:
+        if row_fmt:
+            result.formats[row_fmt] = result.formats.get(row_fmt, 0) + 1
     result.format = max(result.formats, key=result.formats.get) if result.formats else None
     family = _FAMILY.get(result.format, result.format)
-    for line, record, row_fmt in converted:
-        row_id = record.get("id")
-        if _FAMILY.get(row_fmt, row_fmt) != family:
+    for row_fmt, line, record, findings in checked:
+        if row_fmt and _FAMILY.get(row_fmt, row_fmt) != family:
             result.errors.append(Finding(line, "", f"this row is in {row_fmt} format but the file is {result.format} "
-                                         "(one format per file)", ERROR, row_id))
+                                         "(one format per file)", ERROR, record.get("id")))
             continue
-        try:
-            findings = [Finding(line, f, m, sev, row_id) for f, m, sev in lint_row(record)]
-        except RecursionError:
-            findings = [Finding(line, "", "nested too deeply to check", ERROR, row_id)]
         result.errors += [f for f in findings if f.severity == ERROR]
         result.warnings += [f for f in findings if f.severity == WARNING]
-        if not any(f.severity == ERROR for f in findings):
+        if record is not None and not any(f.severity == ERROR for f in findings):
             result.records.append(record)
             result.lines.append(line)
     result.warnings += duplicate_findings(result.records, result.lines)
     result.errors.sort(key=lambda f: f.line)
     result.warnings.sort(key=lambda f: f.line)
     return result
+
+
+def _check_row(line: int, row, parse_error: str | None, fmt: str | None):
+    """One row converted and linted: ``(format or None, line, canonical record or None, findings)``.
+
+    The format is None when the row could not be converted (its findings say why).
+    """
+    from toolft.data.formats import ConvertError, detect_format, to_canonical
+
+    if parse_error:
+        return None, line, None, [Finding(line, "", parse_error)]
+    row_fmt = fmt or (detect_format(row) if isinstance(row, dict) else None)
+    row_id = _row_id(row)
+    if row_fmt is None:
+        return None, line, None, [Finding(line, "", _unknown_format(row), ERROR, row_id)]
+    try:
+        record, row_fmt = to_canonical(row, row_fmt)
+    except ConvertError as exc:
+        return None, line, None, [Finding(line, exc.field, f"cannot read as {row_fmt}: {exc.message}", ERROR, row_id)]
+    except RecursionError:  # a row built in memory, nested deeper than any reader allows
+        return None, line, None, [Finding(line, "", "nested too deeply to read", ERROR, row_id)]
+    row_id = record.get("id")
+    try:
+        findings = [Finding(line, f, m, sev, row_id) for f, m, sev in lint_row(record)]
+    except RecursionError:
+        findings = [Finding(line, "", "nested too deeply to check", ERROR, row_id)]
+    return row_fmt, line, record, findings
 
 
 @contextmanager
