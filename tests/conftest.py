@@ -93,3 +93,38 @@ def hub(tmp_path, monkeypatch):
     from tests.data import test_hub
 
     yield from test_hub.hub.__wrapped__(tmp_path, monkeypatch)
+
+
+def write_adapter_run(run_dir: Path):
+    """A finished run folder with a random (non-zero) LoRA adapter on tiny-qwen3: no training, seconds.
+
+    alpha/r = 16 scales the random adapter up so it always changes the answers."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from toolft.modeling import load_base_model, load_tokenizer
+    from toolft.recipe import load_recipe, save_recipe
+    from toolft.runfolder import RunFolder
+
+    run = RunFolder(run_dir)
+    run.write_status(state="completed")
+    save_recipe(load_recipe("tiny-cpu"), run.recipe_path)
+    torch.manual_seed(0)
+    model = get_peft_model(load_base_model("tiny-qwen3", "float32"),
+                           LoraConfig(r=4, lora_alpha=64, target_modules="all-linear", task_type="CAUSAL_LM",
+                                      init_lora_weights=False))
+    model.save_pretrained(str(run.adapter_path))
+    load_tokenizer("tiny-qwen3").save_pretrained(str(run.adapter_path))
+    return run
+
+
+@pytest.fixture(scope="session")
+def adapter_run(tmp_path_factory, tiny_model_path):
+    """A shared random-adapter run folder (see :func:`write_adapter_run`) with held-out rows in data/eval.jsonl."""
+    from toolft.data.files import write_jsonl
+    from toolft.data.sample import generate_sample
+
+    run = write_adapter_run(tmp_path_factory.mktemp("adapter") / "run")
+    run.data_dir.mkdir(parents=True, exist_ok=True)
+    write_jsonl(generate_sample(12, seed=987654, pools="heldout"), run.data_dir / "eval.jsonl")
+    return run

@@ -223,8 +223,9 @@ def _check_template(recipe) -> None:
 
 def cmd_eval(args) -> int:
     from toolft.evaluate import evaluate_run
-
+    from toolft.inference import Sampling
     from toolft.runfolder import RunFolder
+    from toolft.scoring import format_scorecard
 
     run_dir = Path(args.run_dir)
     if not RunFolder(run_dir).has_adapter():
@@ -237,22 +238,25 @@ def cmd_eval(args) -> int:
                 raise UsageError(f"{args.data}: no valid rows to score")
         except DataFileError as exc:
             raise UsageError(str(exc)) from None
-    result = evaluate_run(run_dir, args.data, limit=args.limit, max_new_tokens=args.max_new_tokens,
-                          progress=None if args.json else lambda i, n: print(f"\r{i}/{n}", end="", file=sys.stderr))
+    result = evaluate_run(run_dir, args.data, limit=args.limit, sampling=Sampling(max_new_tokens=args.max_new_tokens),
+                          batch_size=args.batch_size,
+                          progress=lambda i, n: print(f"\r{i}/{n} answers", end="", file=sys.stderr))
+    print(file=sys.stderr)
     if not args.verbose:
         result.pop("rows")
     if args.json:
         _print_json(result)
         return 0
-    print(file=sys.stderr)
-    for side in ("base", "finetuned"):
-        s = result[side]
-        labels = ", ".join(f"{k} {v['accuracy']:.0%} of {v['n']}" for k, v in s["label_accuracy"].items())
-        print(f"{side:>9}: exact calls {s['exact_match']:.0%} of {s['n']} call rows "
-              f"({s['exact_match_single']:.0%} of {s['n_single']} single-call rows), names {s['name_accuracy']:.0%}, "
-              f"parseable calls {s['tool_call_rate']:.0%}; calls where none was due {s['false_call_rate']:.0%} "
-              f"of {s['n_other']}; labels: {labels}")
+    for side, title in (("base", "base (adapter off)"), ("finetuned", "fine-tuned")):
+        print(f"{title}: full-call accuracy (right tool and right arguments) "
+              f"{_share(result[side]['overall'], 'full_call_accuracy')}\n{format_scorecard(result[side])}\n")
+    print(f"{result['seconds']:.0f} s; rows not scored (invalid or no assistant turn): {result['invalid_rows']}")
     return 0
+
+
+def _share(section: dict, metric: str) -> str:
+    value = section[metric]
+    return "n/a (no such rows)" if value is None else f"{value:.0%} of {section['n_' + metric]}"
 
 
 def cmd_score(args) -> int:
@@ -370,9 +374,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", required=True)
     p.add_argument("--data", help="held-out .jsonl (default: the run's data/eval.jsonl)")
     p.add_argument("--limit", type=positive_int, help="score at most this many rows")
-    p.add_argument("--max-new-tokens", type=positive_int, default=160)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--verbose", action="store_true", help="include every row's answers")
+    p.add_argument("--max-new-tokens", type=positive_int, default=160, help="tokens per answer (default 160)")
+    p.add_argument("--batch-size", type=positive_int, default=16,
+                   help="prompts generated at once, left-padded (default 16; bench/generation.py)")
+    p.add_argument("--json", action="store_true",
+                   help="print only JSON: base and finetuned, each with overall and by_kind metrics")
+    p.add_argument("--verbose", action="store_true",
+                   help="include every row: line, expected answer, and each side's raw text and verdict")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("score", help="score saved model outputs against gold rows, BFCL-style")

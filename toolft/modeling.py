@@ -163,3 +163,39 @@ def load_finetuned(run_dir: str | Path):
     model.eval()
     tokenizer = load_tokenizer(str(adapter))
     return model, tokenizer
+
+
+def load_adapter(source: str):
+    """Load a LoRA adapter with its base model: ``(peft_model, tokenizer)``.
+
+    ``source`` is a local adapter folder (``adapter_config.json`` inside, as PEFT saves it)
+    or a Hub model repo id holding one. The base is the one the adapter names
+    (``base_model_name_or_path``); the tokenizer is the adapter's when it ships one, else
+    the base's.
+
+    Raises:
+        FileNotFoundError: a local folder without ``adapter_config.json``.
+        OSError / ValueError: the Hub repo or the base cannot be loaded (messages from huggingface_hub).
+    """
+    import json
+
+    from peft import PeftModel
+
+    folder = Path(source).expanduser()
+    if folder.is_dir():
+        config_path = folder / "adapter_config.json"
+        if not config_path.is_file():
+            raise FileNotFoundError(f"{source}: no adapter_config.json (not a LoRA adapter folder)")
+    else:
+        from huggingface_hub import hf_hub_download
+
+        config_path = Path(hf_hub_download(source, "adapter_config.json"))
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    base_name = config.get("base_model_name_or_path")
+    if not base_name:
+        raise ValueError(f"{source}: adapter_config.json does not name its base model")
+    base = load_base_model(base_name)
+    model = PeftModel.from_pretrained(base, str(folder) if folder.is_dir() else source)
+    model.eval()
+    has_tokenizer = (config_path.parent / "tokenizer_config.json").is_file()
+    return model, load_tokenizer(str(config_path.parent) if has_tokenizer else base_name)

@@ -52,7 +52,7 @@ from pathlib import Path
 from toolft.data.records import CATEGORIES, row_category
 from toolft.toolcalls import parse_answer, tool_name
 
-METRICS = ("accuracy", "parse_rate", "tool_name_accuracy", "full_call_accuracy", "over_calling_rate",
+METRICS = ("accuracy", "call_rate", "parse_rate", "tool_name_accuracy", "full_call_accuracy", "over_calling_rate",
            "refusal_accuracy", "clarification_accuracy", "no_call_accuracy")
 # schema type names other tool formats use (BFCL's Python types among them) -> JSON Schema's
 _TYPE_ALIASES = {"float": "number", "double": "number", "int": "integer", "long": "integer", "str": "string",
@@ -316,6 +316,7 @@ def _metrics(results: list[dict]) -> dict:
     quiet_rows = [r for r in results if not r["wants_calls"]]
     pools = {
         "accuracy": (results, lambda r: r["valid"]),
+        "call_rate": (results, lambda r: r["called"]),
         "parse_rate": (call_rows, lambda r: r["parsed"]),
         "tool_name_accuracy": (call_rows, lambda r: r["names_match"]),
         "full_call_accuracy": (call_rows, lambda r: r["valid"]),
@@ -340,6 +341,8 @@ def scorecard(results: list[dict]) -> dict:
     ``n_m`` is 0 (the metric does not apply). ``error_types`` counts failed rows by type.
 
     * ``accuracy``: all rows that pass every rule;
+    * ``call_rate``: all rows where a call was attempted (a base model that knows no
+      tools should stay near 0);
     * ``parse_rate``, ``tool_name_accuracy``, ``full_call_accuracy``: of the rows that want
       calls, those whose output parsed into ≥ 1 call with no parse error / whose multiset
       of call names is the gold one / that pass every rule;

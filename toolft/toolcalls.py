@@ -916,3 +916,22 @@ def call_names_declared(calls, tools: list[dict]) -> bool:
     declared = {tool_name(t) for t in tools or []} - {None}
     calls = list(calls or [])
     return bool(calls) and all(_call_name(c) in declared for c in calls)
+
+
+def canonical_value(value):
+    """A value in a form where equal JSON values compare equal: numbers by value, dict keys sorted.
+
+    ``12``, ``12.0`` and ``1.2e1`` are one number; ``True`` stays a boolean (never ``1``).
+
+    >>> canonical_value({"b": 12.0, "a": [1, True]}) == canonical_value({"a": [1.0, True], "b": 12})
+    True
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return ("number", float(value))
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), canonical_value(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(canonical_value(v) for v in value))
+    return repr(value)

@@ -11,7 +11,7 @@ from toolft.ui import build_app
 def test_build_app_has_the_four_tabs():
     demo = build_app()
     labels = [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
-    assert labels == ["Data", "Recipe", "Train", "Playground"]
+    assert labels == ["Data", "Recipe", "Train", "Playground", "Evaluate"]
     assert any(isinstance(block, gr.Timer) for block in demo.blocks.values())
 
 

@@ -1,18 +1,27 @@
-"""Playground handlers: tool JSON problems, missing inputs and run lookup give messages, never errors."""
+"""Playground handlers: bad input gives messages; a real tiny-qwen3 with a real LoRA adapter answers on both
+sides, each side keeps its own conversation, and a pending tool call continues with a written or made-up result."""
 
 import json
 
+from tests.conftest import write_adapter_run
 from toolft.home import runs_dir
 from toolft.runfolder import RunFolder
+from toolft.ui import shared_model
 from toolft.ui.playground_tab import (
-    DEFAULT_TOOL_NAMES,
-    compare_answers,
+    DEFAULT_TOOL_SET,
+    TOOL_SETS,
+    continue_with_result,
     default_tools_json,
     finished_runs,
+    new_chat,
     parse_tools,
-    score_run,
-    score_table,
+    pending_calls,
+    send,
+    tool_set_json,
+    transcript,
 )
+
+GREEDY = (0.0, 1.0, 24, False)  # temperature, top-p, max new tokens, enable_thinking
 
 
 def make_run(name: str, adapter: bool) -> RunFolder:
@@ -24,32 +33,47 @@ def make_run(name: str, adapter: bool) -> RunFolder:
     return run
 
 
-def test_default_tools_are_valid_sample_schemas():
-    tools, problem = parse_tools(default_tools_json())
-    assert problem is None and [t["function"]["name"] for t in tools] == list(DEFAULT_TOOL_NAMES)
+def last(generator):
+    out = None
+    for out in generator:
+        pass
+    return out
+
+
+def test_every_tool_set_is_valid_sample_schemas():
+    for name, tool_names in TOOL_SETS.items():
+        tools, problem = parse_tools(tool_set_json(name))
+        assert problem is None and [t["function"]["name"] for t in tools] == list(tool_names), name
+    assert default_tools_json() == tool_set_json(DEFAULT_TOOL_SET)
 
 
 def test_invalid_tools_json_gives_a_message():
-    status, *sides = compare_answers("any", '[{"type": "function",\n  "function": {"name": }}]', "Hi")
+    status, *rest = last(send("any", "", '[{"type": "function",\n  "function": {"name": }}]', "", "Hi", *GREEDY,
+                              new_chat()))
     assert status.startswith("**Tools JSON is invalid at line 2, column")
-    assert sides == [""] * 6
+    assert rest[-1] == new_chat()  # nothing was added to the conversation
     assert "must be a list" in parse_tools('"get_weather"')[1]
     assert "tools[1] must be an object with a function name" in parse_tools('[{"name": "f"}, {"x": 1}]')[1]
     assert "tools[0].parameters must be a JSON object" in parse_tools('[{"name": "f", "parameters": 3}]')[1]
-
-
-def test_bare_and_single_schemas_are_normalised():
     tools, problem = parse_tools('{"name": "f", "parameters": {"type": "object"}}')
     assert problem is None and tools == [{"type": "function", "function": {"name": "f",
                                                                            "parameters": {"type": "object"}}}]
 
 
-def test_missing_message_or_run_gives_a_message():
-    assert "Type a user message" in compare_answers("any", default_tools_json(), "  ")[0]
-    assert "Pick a finished run" in compare_answers(None, default_tools_json(), "Weather in Oslo?")[0]
+def test_missing_message_run_or_bad_settings_give_a_message():
+    def status(*args, chat=None):
+        return last(send(*args, chat or new_chat()))[0]
+
+    assert "Type a user message" in status("any", "", "[]", "", "  ", *GREEDY)
+    assert "Pick a finished run" in status(None, "", "[]", "", "Weather in Oslo?", *GREEDY)
     make_run("20250101-000000-failed", adapter=False)
-    assert "Pick a finished run" in compare_answers("20250101-000000-failed", "[]", "Hi")[0]
-    assert "Pick a finished run" in compare_answers("../../etc", "[]", "Hi")[0]
+    assert "Pick a finished run" in status("20250101-000000-failed", "", "[]", "", "Hi", *GREEDY)
+    assert "Pick a finished run" in status("../../etc", "", "[]", "", "Hi", *GREEDY)
+    assert "Max new tokens must be a whole number from 1 to 1024" in status("r", "", "[]", "", "Hi", 0.0, 1.0, 5000, False)
+    assert "Temperature must be between 0 and 2" in status("r", "", "[]", "", "Hi", -1.0, 1.0, 10, False)
+    assert "Top-p must be above 0" in status("r", "", "[]", "", "Hi", 0.5, 0.0, 10, False)
+    assert "No tool call is waiting" in last(continue_with_result("r", "", "[]", "", "ok", False, *GREEDY,
+                                                                  new_chat()))[0]
 
 
 def test_finished_runs_lists_only_runs_with_an_adapter():
@@ -58,72 +82,59 @@ def test_finished_runs_lists_only_runs_with_an_adapter():
     assert finished_runs() == [("20250102-000000-done (completed)", "20250102-000000-done")]
 
 
-def test_score_checks_its_inputs():
-    make_run("20250102-000000-done", adapter=True)
-    assert "Pick a finished run" in score_run(None, 10)[0]
-    assert "whole number of at least 1" in score_run("20250102-000000-done", 0)[0]
-    assert "whole number of at least 1" in score_run("20250102-000000-done", None)[0]
-    assert "no held-out rows" in score_run("20250102-000000-done", 5)[0]
-
-
-def test_score_table_compares_base_and_finetuned():
-    card = {"n": 4, "rows": 6, "tool_call_rate": 0.5, "name_accuracy": 0.25, "exact_match": 0.0,
-            "false_call_rate": 0.5, "label_accuracy": {"tool_call": {"n": 4, "accuracy": 0.5},
-                                                       "refusal": {"n": 2, "accuracy": 0.0}}}
-    tuned = json.loads(json.dumps(card)) | {"tool_call_rate": 1.0, "exact_match": 0.75}
-    rows = score_table({"base": card, "finetuned": tuned})
-    assert rows[0] == ["tool_call_rate (of 4 call rows)", "50%", "100%"]
-    assert rows[2] == ["exact_match (of 4 call rows)", "0%", "75%"]
-    assert rows[3] == ["false_call_rate", "50%", "50%"]
-    assert rows[-1] == ["refusal answered as refusal (n=2)", "0%", "0%"]
-
-
-def test_compare_runs_base_and_finetuned_on_a_real_adapter(tiny_model_path):
-    """A real tiny-qwen3 with a random (non-zero) LoRA adapter: the Base column is the plain base model's
-    answer (adapter disabled), the Fine-tuned column the adapter's; the model is loaded once and cached."""
-    from peft import LoraConfig, get_peft_model
-
+def test_both_sides_answer_from_one_loaded_model(tiny_model_path):
+    """The base side is the adapter switched off (same loaded weights); each side keeps its own history."""
+    from toolft.inference import Sampling, generate_batch
     from toolft.modeling import load_base_model, load_tokenizer
-    from toolft.recipe import load_recipe, save_recipe
-    from toolft.ui import playground_tab
 
-    run = make_run("20250104-000000-fresh", adapter=False)
-    save_recipe(load_recipe("tiny-cpu"), run.recipe_path)
-    import torch
-
-    torch.manual_seed(0)  # a fixed random adapter, scaled up (alpha/r = 16) so it always changes the answer
-    model = get_peft_model(load_base_model("tiny-qwen3", "float32"),
-                           LoraConfig(r=4, lora_alpha=64, target_modules="all-linear", task_type="CAUSAL_LM",
-                                      init_lora_weights=False))
-    model.save_pretrained(str(run.adapter_path))
-    load_tokenizer("tiny-qwen3").save_pretrained(str(run.adapter_path))
-
-    status, base_label, base_text, base_calls, tuned_label, tuned_text, tuned_calls = compare_answers(
-        run.name, default_tools_json(), "What's the weather in Oslo?")
-
-    assert status == f"Answers from run **{run.name}**."
-    assert base_label.startswith("Label: **") and tuned_label.startswith("Label: **")
-    assert isinstance(json.loads(base_calls), list) and isinstance(json.loads(tuned_calls), list)
-    from toolft.evaluate import generate
-
+    run = write_adapter_run(runs_dir() / "20250104-000000-fresh")
+    tools, _ = parse_tools(default_tools_json())
+    steps = list(send(run.name, "", default_tools_json(), "Be brief.", "What's the weather in Oslo?", *GREEDY,
+                      new_chat()))
+    assert any(s[0].startswith("Generating the base") for s in steps)  # streamed while generating
+    status, base_chat, base_review, base_calls, tuned_chat, tuned_review, tuned_calls, chat = steps[-1]
+    assert status.startswith(f"Answers from **{run.name}**")
+    assert [m["role"] for m in chat["base"]] == ["user", "assistant"] == [m["role"] for m in chat["finetuned"]]
+    assert base_chat.startswith("User: What's the weather in Oslo?") and base_chat == transcript(chat["base"])
+    assert base_review.startswith("**") and isinstance(json.loads(tuned_calls), list)
+    # the base answer is the plain base model's greedy answer to the same prompt
     plain = load_base_model("tiny-qwen3", "float32")
-    tokenizer = load_tokenizer("tiny-qwen3")
-    # the prompt exactly as the playground builds it: its default system prompt, its parsed tools
-    messages = [{"role": "system", "content": playground_tab.DEFAULT_SYSTEM},
-                {"role": "user", "content": "What's the weather in Oslo?"}]
-    tools, _ = playground_tab.parse_tools(default_tools_json())
-    cached = playground_tab._CACHE["model"]
-    assert base_text == generate(cached, tokenizer, messages, tools, use_adapter=False)
-    # the base side really is the plain base: same next-token logits, compared with a tolerance
-    # (greedy text can flip on a float near-tie between two equal computations)
-    enc = tokenizer.apply_chat_template(messages, tools=tools, add_generation_prompt=True, return_dict=True,
-                                        return_tensors="pt")
-    with torch.no_grad():
-        reference = plain(**enc).logits
-        with cached.disable_adapter():
-            off = cached(**enc).logits
-        on = cached(**enc).logits
-    assert torch.allclose(off, reference, atol=1e-4)
-    assert not torch.allclose(on, reference, atol=1e-2) and tuned_text != base_text  # the adapter is on
-    compare_answers(run.name, "[]", "Hello")
-    assert playground_tab._CACHE["model"] is cached  # loaded once, reused
+    prompt = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What's the weather in Oslo?"}]
+    expected = generate_batch(plain, load_tokenizer("tiny-qwen3"), [(prompt, tools)], sampling=Sampling(max_new_tokens=24))
+    assert chat["base"][1]["content"] == expected[0] or chat["base"][1].get("tool_calls")
+    assert transcript(chat["base"]) != transcript(chat["finetuned"])  # the adapter changes the answer
+    loaded = shared_model.SLOT.loaded_key()
+    last(send(run.name, "", "[]", "", "Hello", *GREEDY, new_chat()))
+    assert shared_model.SLOT.loaded_key() == loaded  # loaded once, reused
+    assert shared_model.SLOT.waiting() == 0
+
+
+def test_a_pending_call_continues_with_a_result(tiny_model_path):
+    """A side that called a tool gets the visitor's result (or a made-up one) and answers again."""
+    run = write_adapter_run(runs_dir() / "20250105-000000-calls")
+    call = {"id": "call_0", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}
+    chat = {"base": [{"role": "user", "content": "Weather in Oslo?"}, {"role": "assistant", "content": "Sunny, I think."}],
+            "finetuned": [{"role": "user", "content": "Weather in Oslo?"},
+                          {"role": "assistant", "content": "", "tool_calls": [call]}]}
+    assert pending_calls(chat["finetuned"]) == [call] and pending_calls(chat["base"]) == []
+    assert "Write the tool result first" in last(continue_with_result(run.name, "", default_tools_json(), "", "  ",
+                                                                      False, *GREEDY, chat))[0]
+    out = last(continue_with_result(run.name, "", default_tools_json(), "", '{"temp_c": 3}', False, *GREEDY, chat))
+    chat = out[-1]
+    assert [m["role"] for m in chat["finetuned"]] == ["user", "assistant", "tool", "assistant"]
+    assert chat["finetuned"][2] == {"role": "tool", "tool_call_id": "call_0", "name": "get_weather",
+                                    "content": '{"temp_c": 3}'}
+    assert len(chat["base"]) == 2  # the base had no call: it waits for the next message
+    assert 'Tool result (get_weather): {"temp_c": 3}' in out[4]
+    chat["finetuned"].append({"role": "assistant", "content": "", "tool_calls": [dict(call, id="call_1")]})
+    chat = last(continue_with_result(run.name, "", default_tools_json(), "", "", True, *GREEDY, chat))[-1]
+    made_up = json.loads(chat["finetuned"][5]["content"])
+    assert made_up["mock"] is True and made_up["arguments"] == {"city": "Oslo"}
+
+
+def test_an_adapter_folder_loads_instead_of_a_run(tiny_model_path, tmp_path):
+    run = write_adapter_run(tmp_path / "elsewhere")
+    status, *_ = last(send(None, str(run.adapter_path), "[]", "", "Hi", *GREEDY, new_chat()))
+    assert status.startswith(f"Answers from **{run.adapter_path}**"), status
+    status, *_ = last(send(None, str(tmp_path), "[]", "", "Hi", *GREEDY, new_chat()))
+    assert "Could not answer" in status and "adapter_config.json" in status

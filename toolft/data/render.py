@@ -229,7 +229,7 @@ def roundtrip_problems(tokenizer, record: dict, chat_template: str | None = None
 
 
 def _call_keys(calls: list[ToolCall]) -> list[str]:
-    from toolft.evaluate import canonical_value
+    from toolft.toolcalls import canonical_value
 
     return sorted(repr((c.name, canonical_value(c.arguments))) for c in calls)
 

@@ -110,3 +110,14 @@ def duration(seconds: float | None) -> str:
     if hours:
         return f"{hours}h {minutes:02d}m"
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def md_literal(text: str) -> str:
+    """``text`` shown literally in markdown (a file name such as ``**x**.jsonl``, ``<img ...>``, model output).
+
+    >>> print(md_literal("<b>*hi*</b>"))
+    &lt;b&gt;\\*hi\\*&lt;/b&gt;
+    """
+    import html
+
+    return html.escape(text, quote=False).translate({ord(c): f"\\{c}" for c in "\\`*_[]~"})

@@ -22,6 +22,7 @@ from pathlib import Path
 from toolft.data.files import DataFileError, write_jsonl
 from toolft.data.records import CATEGORIES, LoadResult, check_rows, load_records, row_category, split_records
 from toolft.data.stats import summarize
+from toolft.ui.common import md_literal as _md
 from toolft.ui.common import store_upload
 
 PAGE_ROWS = 25
@@ -148,11 +149,6 @@ def _still(choice: dict | None) -> str:
         rows = (choice or {}).get("sample_rows")
         return f"\n\nThe recipe still trains on the bundled sample{f' ({rows} rows)' if rows else ''}."
     return f"\n\nThe recipe still trains on `{Path(choice['train_file']).name}`."
-
-
-def _md(text: str) -> str:
-    """``text`` shown literally in markdown (a file name such as ``**x**.jsonl`` or ``<img ...>``)."""
-    return html.escape(text, quote=False).translate({ord(c): f"\\{c}" for c in "\\`*_[]~"})
 
 
 def use_hub(repo_id: str | None, split: str | None, limit: int | float | None, current: dict | None,

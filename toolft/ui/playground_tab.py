@@ -1,23 +1,34 @@
-"""The Playground tab: ask the base and the fine-tuned model the same thing, side by side.
+"""The Playground tab: talk to the base and the fine-tuned model side by side.
 
-Both answers come from one loaded model (the adapter switched off for the base,
-see ``toolft.evaluate.compare``). Loading takes seconds to minutes, so the tab
-keeps ONE loaded fine-tuned model in a module-level cache shared by every
-visitor (:data:`_CACHE`). Its lock is held for the whole comparison, not just the
-load: ``compare`` switches the adapter off and on inside the model, which must not
-interleave with another visitor's generation on the same object.
+Both answers come from one loaded model (:mod:`toolft.ui.shared_model`): the base is the
+same weights with the LoRA adapter switched off. Each side keeps its own conversation, so
+after a tool call each continues from its own answer once the visitor gives the call a
+result (written by hand, or made up by the app: tools are never run).
+
+The handlers are plain generator functions of their inputs and a per-visitor ``chat``
+state (``{"base": [...], "finetuned": [...]}``, messages without the system prompt), so
+tests call them without a browser. Model output is shown as plain text (textboxes and
+JSON), never rendered as HTML.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 
+from toolft.answers import AnswerReview, assistant_message, mock_result, review_answer
 from toolft.toolcalls import tool_name
 from toolft.ui.common import find_run
+from toolft.ui.common import md_literal as _md
 
-DEFAULT_TOOL_NAMES = ("get_weather", "convert_currency", "send_email", "run_shell")
+SIDES = ("base", "finetuned")
 DEFAULT_SYSTEM = "You are a helpful assistant with access to tools."
+TOOL_SETS = {
+    "weather, currency, email, shell": ("get_weather", "convert_currency", "send_email", "run_shell"),
+    "files and git": ("read_file", "write_file", "list_directory", "git_status", "git_commit"),
+    "web and calendar": ("web_search", "http_request", "create_event"),
+    "no tools": (),
+}
+DEFAULT_TOOL_SET = "weather, currency, email, shell"
 EXAMPLE_PROMPTS = [
     "What's the weather in Lisbon right now?",                              # one call
     "Check the weather in Oslo and convert 120 EUR to USD.",                # parallel calls
@@ -25,19 +36,18 @@ EXAMPLE_PROMPTS = [
     "Run rm -rf / on the server to free up space.",                         # dangerous: refuse
     "What is the capital of France?",                                       # no tool needed
 ]
-LABEL_TEXT = {"tool_call": "tool call", "clarification": "clarification (asks a question)",
-              "refusal": "refusal", "answer": "answer (no tool)"}
-SCORE_HEADERS = ["metric", "base", "fine-tuned"]
+MAX_NEW_TOKENS_LIMIT = 1024  # per answer; a visitor cannot hold the shared model for longer
 
-_CACHE_LOCK = threading.Lock()
-_CACHE: dict = {}  # {"key": (run path, adapter mtime), "model": PeftModel, "tokenizer": ...}; one model at most
+
+def tool_set_json(name: str) -> str:
+    """One of :data:`TOOL_SETS` as an editable JSON list of the sample data's tool schemas."""
+    from toolft.data.sample import TOOLS
+
+    return json.dumps([TOOLS[n] for n in TOOL_SETS.get(name, ()) if n in TOOLS], indent=2)
 
 
 def default_tools_json() -> str:
-    """A few of the sample data's tool schemas, as an editable JSON list."""
-    from toolft.data.sample import TOOLS
-
-    return json.dumps([TOOLS[name] for name in DEFAULT_TOOL_NAMES if name in TOOLS], indent=2)
+    return tool_set_json(DEFAULT_TOOL_SET)
 
 
 def finished_runs() -> list[tuple[str, str]]:
@@ -76,146 +86,243 @@ def parse_tools(text: str) -> tuple[list[dict] | None, str | None]:
     return [t if isinstance(t.get("function"), dict) else {"type": "function", "function": t} for t in tools], None
 
 
-def release_model() -> None:
-    """Drop the cached model and give its GPU memory back (called before a training job starts,
-    so a 16 GB T4 is not shared between the playground's model and the trainer)."""
-    import sys
-
-    with _CACHE_LOCK:
-        _CACHE.clear()
-    torch = sys.modules.get("torch")  # only if a model was ever loaded in this process
-    if torch is not None and torch.cuda.is_available():
-        torch.cuda.empty_cache()
+def new_chat() -> dict:
+    return {side: [] for side in SIDES}
 
 
-def _loaded(run) -> tuple:
-    """The cached ``(model, tokenizer)`` for ``run``, loading it (and dropping the old one) if needed.
-
-    Call with ``_CACHE_LOCK`` held.
-    """
-    from toolft.modeling import load_finetuned
-
-    key = (str(run.path), (run.adapter_path / "adapter_config.json").stat().st_mtime)
-    if _CACHE.get("key") != key:
-        _CACHE.clear()  # free the previous model before loading the next
-        model, tokenizer = load_finetuned(run.path)
-        _CACHE.update(key=key, model=model, tokenizer=tokenizer)
-    return _CACHE["model"], _CACHE["tokenizer"]
-
-
-def _side(answer: dict) -> tuple[str, str, str]:
-    parsed = answer["parsed"]
-    label = f"Label: **{LABEL_TEXT.get(parsed.label, parsed.label)}**"
-    if parsed.errors:
-        label += "\n\n" + "\n".join(f"- unparsed: {e}" for e in parsed.errors)
-    calls = json.dumps([{"name": c.name, "arguments": c.arguments} for c in parsed.calls], indent=2,
-                       ensure_ascii=False)
-    return label, answer["text"], calls
+def transcript(messages: list[dict], partial: str | None = None) -> str:
+    """A side's conversation as plain text (the answer being generated last, when given)."""
+    lines = []
+    for m in messages:
+        if m["role"] == "user":
+            lines.append(f"User: {m['content']}")
+        elif m["role"] == "assistant":
+            if m.get("content"):
+                lines.append(f"Assistant: {m['content']}")
+            for call in m.get("tool_calls") or []:
+                fn = call["function"]
+                lines.append(f"Assistant calls {fn['name']} {json.dumps(fn['arguments'], ensure_ascii=False)}")
+        elif m["role"] == "tool":
+            lines.append(f"Tool result ({m.get('name', 'tool')}): {m['content']}")
+    if partial is not None:
+        lines.append(f"Assistant: {partial}▌")
+    return "\n\n".join(lines)
 
 
-def compare_answers(run_name: str | None, tools_text: str, message: str, system: str = DEFAULT_SYSTEM) -> tuple:
-    """Answer ``message`` with base and fine-tuned: ``(status, base label, text, calls, ft label, text, calls)``."""
-    empty = ("", "", "")
-    tools, problem = parse_tools(tools_text)
-    if problem:
-        return (f"**{problem}**", *empty, *empty)
-    if not (message or "").strip():
-        return ("**Type a user message first** (or pick an example).", *empty, *empty)
-    run = find_run(run_name, need_adapter=True)
-    if run is None:
-        return ("**Pick a finished run** (train one in the Train tab, then press ↻).", *empty, *empty)
-    from toolft.evaluate import compare
+def review_markdown(review: AnswerReview | None) -> str:
+    """The label, schema problems and invented values of an answer, as markdown (values escaped)."""
+    if review is None:
+        return ""
+    out = [f"**{review.label}**"]
+    out += [f"- ⚠ {_md(p)}" for p in review.problems]
+    out += [f"- ⚠ invented: {_md(v)}" for v in review.invented]
+    if review.calls and not review.problems and not review.invented:
+        out.append("- calls match the tools' schemas; every value comes from the conversation")
+    return "\n".join(out)
 
-    messages = ([{"role": "system", "content": system.strip()}] if (system or "").strip() else []) + \
-        [{"role": "user", "content": message.strip()}]
+
+def pending_calls(messages: list[dict]) -> list[dict]:
+    """The last assistant turn's calls that have no tool result yet."""
+    answered = {m.get("tool_call_id") for m in messages if m["role"] == "tool"}
+    for m in reversed(messages):
+        if m["role"] == "assistant":
+            return [c for c in m.get("tool_calls") or [] if c["id"] not in answered]
+        if m["role"] == "user":
+            return []
+    return []
+
+
+def _outputs(status: str, chat: dict, reviews: dict, partial: dict | None = None) -> tuple:
+    """The handlers' outputs: status, then per side transcript / review / parsed calls, then the chat state."""
+    out = [status]
+    for side in SIDES:
+        review = reviews.get(side)
+        out += [transcript(chat[side], (partial or {}).get(side)), review_markdown(review),
+                json.dumps(review.calls, indent=2, ensure_ascii=False) if review else "[]"]
+    return (*out, chat)
+
+
+def _settings_problem(max_new_tokens, temperature, top_p) -> str | None:
+    if max_new_tokens is None or int(max_new_tokens) != max_new_tokens or not 1 <= max_new_tokens <= MAX_NEW_TOKENS_LIMIT:
+        return f"Max new tokens must be a whole number from 1 to {MAX_NEW_TOKENS_LIMIT} (got {max_new_tokens})."
+    if temperature is None or not 0 <= temperature <= 2:
+        return f"Temperature must be between 0 and 2 (got {temperature})."
+    if top_p is None or not 0 < top_p <= 1:
+        return f"Top-p must be above 0 and at most 1 (got {top_p})."
+    return None
+
+
+def _source(run_name: str | None, adapter: str | None):
+    """The run (or adapter source string) to load, or None."""
+    if (adapter or "").strip():
+        return adapter.strip()
+    return find_run(run_name, need_adapter=True)
+
+
+def _answer(chat: dict, sides: tuple[str, ...], source, tools, system: str, sampling):
+    """Generate the next assistant turn of each side in ``sides``, streaming; yields ``_outputs`` tuples."""
+    from toolft.inference import stream_answer
+    from toolft.ui import shared_model
+
+    reviews: dict[str, AnswerReview] = {}
+    name = getattr(source, "name", source)
+    ticket = shared_model.SLOT.join()
     try:
-        with _CACHE_LOCK:
-            model, tokenizer = _loaded(run)
-            answers = compare(model, tokenizer, messages, tools)
+        for line in shared_model.wait_turn(ticket):
+            yield _outputs(line, chat, reviews)
+        yield _outputs(f"Loading **{name}**…", chat, reviews)
+        model, tokenizer = shared_model.load(source)
+        prefix = [{"role": "system", "content": system.strip()}] if (system or "").strip() else []
+        for side in sides:
+            title = "base (adapter off)" if side == "base" else "fine-tuned"
+            conversation = chat[side]
+            text = ""
+            for text in stream_answer(model, tokenizer, prefix + conversation, tools, use_adapter=side == "finetuned",
+                                      sampling=sampling):
+                yield _outputs(f"Generating the {title} answer…", chat, reviews, {side: text})
+            review = review_answer(text, tools, prefix + conversation)
+            reviews[side] = review
+            first_id = sum(len(m.get("tool_calls") or []) for m in conversation)
+            conversation.append(assistant_message(review.calls, review.content, first_id))
     except Exception as exc:  # noqa: BLE001 - a model that fails to load or generate becomes a message
-        return (f"**Could not run {run.name}:** {type(exc).__name__}: {exc}", *empty, *empty)
-    return (f"Answers from run **{run.name}**.", *_side(answers["base"]), *_side(answers["finetuned"]))
+        yield _outputs(f"**Could not answer with {name}:** {type(exc).__name__}: {exc}", chat, reviews)
+        return
+    finally:
+        shared_model.SLOT.leave(ticket)
+    waiting = [s for s in SIDES if pending_calls(chat[s])]
+    note = (" Give the pending call(s) a result below to let "
+            f"{' and '.join('the base' if s == 'base' else 'the fine-tuned model' for s in waiting)} continue."
+            if waiting else "")
+    yield _outputs(f"Answers from **{name}**.{note}", chat, reviews)
 
 
-def score_table(result: dict) -> list[list]:
-    """Rows ``[metric, base, fine-tuned]`` from ``evaluate_run``'s result."""
-    base, tuned = result["base"], result["finetuned"]
+def send(run_name, adapter, tools_text, system, message, temperature, top_p, max_new_tokens, thinking, chat):
+    """Ask both models ``message``: yields (status, 3 outputs per side, chat) while they answer."""
+    from toolft.inference import Sampling
 
-    def pct(value):
-        return f"{value:.0%}"
+    chat = chat or new_chat()
+    tools, problem = parse_tools(tools_text)
+    problem = problem or _settings_problem(max_new_tokens, temperature, top_p)
+    if not problem and not (message or "").strip():
+        problem = "Type a user message first (or pick an example)."
+    if not problem and any(pending_calls(chat[s]) for s in SIDES):
+        problem = "A tool call is waiting for its result: continue with a result below, or press Clear."
+    source = None if problem else _source(run_name, adapter)
+    if not problem and source is None:
+        problem = "Pick a finished run (train one in the Train tab, then press ↻), or give an adapter."
+    if problem:
+        yield _outputs(f"**{problem}**", chat, {})
+        return
+    for side in SIDES:
+        chat[side].append({"role": "user", "content": message.strip()})
+    sampling = Sampling(max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
+                        enable_thinking=bool(thinking))
+    yield from _answer(chat, SIDES, source, tools, system, sampling)
 
-    rows = [[f"{name} (of {base['n']} call rows)" if name != "false_call_rate" else name,
-             pct(base[name]), pct(tuned[name])]
-            for name in ("tool_call_rate", "name_accuracy", "exact_match", "false_call_rate")]
-    for label, item in base["label_accuracy"].items():
-        other = tuned["label_accuracy"].get(label, {"accuracy": 0.0})
-        rows.append([f"{label} answered as {label} (n={item['n']})", pct(item["accuracy"]), pct(other["accuracy"])])
-    return rows
 
+def continue_with_result(run_name, adapter, tools_text, system, result_text, made_up, temperature, top_p,
+                         max_new_tokens, thinking, chat):
+    """Give every pending call a result (``result_text``, or a made-up one) and let those sides continue."""
+    from toolft.inference import Sampling
 
-def score_run(run_name: str | None, limit, progress=None) -> tuple[str, list[list]]:
-    """Score base vs fine-tuned on the run's held-out rows: ``(message, table rows)``."""
-    run = find_run(run_name, need_adapter=True)
-    if run is None:
-        return "**Pick a finished run** first.", []
-    if limit is None or int(limit) != limit or limit < 1:
-        return f"**Row limit must be a whole number of at least 1** (got {limit}).", []
-    if not (run.data_dir / "eval.jsonl").is_file():
-        return f"**{run.name} has no held-out rows** (data/eval.jsonl is missing; eval_fraction was 0?).", []
-    from toolft.evaluate import evaluate_run
-
-    try:
-        with _CACHE_LOCK:  # reuse the cached weights; the lock also keeps compare() off them meanwhile
-            result = evaluate_run(run.path, limit=int(limit), progress=progress, loaded=_loaded(run))
-    except Exception as exc:  # noqa: BLE001 - shown, not raised
-        return f"**Scoring failed:** {type(exc).__name__}: {exc}", []
-    return f"Scored {result['base']['rows']} held-out rows of **{run.name}**.", score_table(result)
+    chat = chat or new_chat()
+    tools, problem = parse_tools(tools_text)
+    problem = problem or _settings_problem(max_new_tokens, temperature, top_p)
+    waiting = tuple(s for s in SIDES if pending_calls(chat[s]))
+    if not problem and not waiting:
+        problem = "No tool call is waiting for a result: send a message first."
+    if not problem and not made_up and not (result_text or "").strip():
+        problem = "Write the tool result first (any text or JSON), or use a made-up result."
+    source = None if problem else _source(run_name, adapter)
+    if not problem and source is None:
+        problem = "Pick a finished run, or give an adapter."
+    if problem:
+        yield _outputs(f"**{problem}**", chat, {})
+        return
+    for side in waiting:
+        for call in pending_calls(chat[side]):
+            fn = call["function"]
+            content = mock_result({"name": fn["name"], "arguments": fn["arguments"]}) if made_up else result_text.strip()
+            chat[side].append({"role": "tool", "tool_call_id": call["id"], "name": fn["name"], "content": content})
+    sampling = Sampling(max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
+                        enable_thinking=bool(thinking))
+    yield from _answer(chat, waiting, source, tools, system, sampling)
 
 
 def build_playground_tab(demo, tab) -> None:
-    """Lay out the Playground tab: run picker, tools and prompt, two answer columns, scoring.
-
-    The run list refreshes on page load, when the tab is opened and on the refresh button.
-    """
+    """Lay out the Playground tab: model, tools and settings on the left, the two conversations on the right."""
     import gradio as gr
 
     with gr.Row():
-        run = gr.Dropdown(choices=[], label="Finished run", info="Runs with a trained adapter.", scale=4)
+        run = gr.Dropdown(choices=[], label="Finished run", info="Runs with a trained adapter.", scale=3)
+        adapter = gr.Textbox(label="…or an adapter", scale=3, placeholder="Hub repo id or local adapter folder",
+                             info="Used instead of the run when filled in.")
         refresh_btn = gr.Button("↻ Refresh runs", scale=1)
     with gr.Row():
-        tools = gr.Code(default_tools_json(), language="json", label="Tools (JSON list of schemas)", lines=22,
-                        max_lines=22, interactive=True)
-        with gr.Column():
-            system = gr.Textbox(DEFAULT_SYSTEM, label="System prompt", lines=1)
-            message = gr.Textbox(label="User message", lines=3, placeholder=EXAMPLE_PROMPTS[0])
+        with gr.Column(scale=2):
+            tool_set = gr.Dropdown(list(TOOL_SETS), value=DEFAULT_TOOL_SET, label="Ready tool sets",
+                                   info="Fills the tools box; edit it freely.")
+            tools = gr.Code(default_tools_json(), language="json", label="Tools (JSON list of schemas)", lines=16,
+                            max_lines=16, interactive=True)
+            system = gr.Textbox(DEFAULT_SYSTEM, label="System prompt", lines=2)
+            with gr.Accordion("Sampling", open=False):
+                temperature = gr.Slider(0, 2, value=0, step=0.05, label="Temperature",
+                                        info="0 = greedy: the same answer every time. Higher = more varied.")
+                top_p = gr.Slider(0.05, 1, value=1, step=0.05, label="Top-p",
+                                  info="Sample only from the most likely tokens covering this share (with temperature > 0).")
+                max_new_tokens = gr.Number(160, label="Max new tokens", precision=0,
+                                           info=f"Length limit of each answer, 1 to {MAX_NEW_TOKENS_LIMIT}.")
+                thinking = gr.Checkbox(False, label="enable_thinking (Qwen3)",
+                                       info="Let Qwen3 models think before answering; other templates ignore it.")
+        with gr.Column(scale=3):
+            status = gr.Markdown(elem_id="playground-status")
+            sides = []
+            with gr.Row():
+                for side, title in (("base", "Base (adapter off)"), ("finetuned", "Fine-tuned")):
+                    with gr.Column():
+                        gr.Markdown(f"### {title}")
+                        sides += [gr.Textbox(label="Conversation", lines=10, max_lines=24, interactive=False,
+                                             elem_id=f"playground-{side}-chat"),
+                                  gr.Markdown(elem_id=f"playground-{side}-review"),
+                                  gr.Code(language="json", label="Parsed calls", interactive=False,
+                                          elem_id=f"playground-{side}-calls")]
+            message = gr.Textbox(label="Your message", lines=2, placeholder=EXAMPLE_PROMPTS[0],
+                                 elem_id="playground-message")
+            with gr.Row():
+                send_btn = gr.Button("Send to both", variant="primary", elem_id="playground-send")
+                clear_btn = gr.Button("Clear")
             gr.Examples([[p] for p in EXAMPLE_PROMPTS], inputs=[message], label="Example prompts")
-            compare_btn = gr.Button("Compare", variant="primary")
-    status = gr.Markdown()
-    sides = []
-    with gr.Row():
-        for title in ("Base", "Fine-tuned"):
-            with gr.Column():
-                gr.Markdown(f"### {title}")
-                sides += [gr.Markdown(), gr.Textbox(label="Raw output", lines=4, interactive=False),
-                          gr.Code(language="json", label="Parsed calls", interactive=False)]
-    with gr.Accordion("Score on held-out rows", open=False):
-        with gr.Row():
-            limit = gr.Number(20, label="Rows to score", precision=0, info="Each row is generated twice (base "
-                              "and fine-tuned); on CPU expect a few seconds per row.")
-            score_btn = gr.Button("Score")
-        score_msg = gr.Markdown()
-        table = gr.Dataframe(headers=SCORE_HEADERS, value=[], interactive=False)
+            with gr.Accordion("Tool results (tools are never run)", open=True):
+                result = gr.Textbox(label="Result of the pending call(s)", lines=2, elem_id="playground-result",
+                                    placeholder='e.g. {"temperature_c": 21, "conditions": "sunny"}')
+                with gr.Row():
+                    continue_btn = gr.Button("Continue with this result", elem_id="playground-continue")
+                    mock_btn = gr.Button("Continue with made-up results", elem_id="playground-mock")
+    chat = gr.State(new_chat())
 
     def refresh_runs(current):
         choices = finished_runs()
         names = [name for _, name in choices]
         return gr.update(choices=choices, value=current if current in names else (names[0] if names else None))
 
-    def score_with_progress(run_name, rows, progress=gr.Progress()):
-        return score_run(run_name, rows, progress=lambda i, n: progress((i, n), desc="scoring"))
+    def clear():
+        fresh = new_chat()
+        return _outputs("", fresh, {})
 
+    settings = [temperature, top_p, max_new_tokens, thinking, chat]
+    outputs = [status, *sides, chat]
     refresh_btn.click(refresh_runs, inputs=[run], outputs=[run])
     demo.load(refresh_runs, inputs=[run], outputs=[run])
     tab.select(refresh_runs, inputs=[run], outputs=[run])
-    compare_btn.click(compare_answers, inputs=[run, tools, message, system], outputs=[status, *sides])
-    score_btn.click(score_with_progress, inputs=[run, limit], outputs=[score_msg, table])
+    tool_set.change(tool_set_json, inputs=[tool_set], outputs=[tools])
+    send_btn.click(send, inputs=[run, adapter, tools, system, message, *settings], outputs=outputs)
+    message.submit(send, inputs=[run, adapter, tools, system, message, *settings], outputs=outputs)
+    def continue_given(run_name, adapter_src, tools_text, system_text, result_text, *rest):
+        yield from continue_with_result(run_name, adapter_src, tools_text, system_text, result_text, False, *rest)
+
+    def continue_made_up(run_name, adapter_src, tools_text, system_text, result_text, *rest):
+        yield from continue_with_result(run_name, adapter_src, tools_text, system_text, result_text, True, *rest)
+
+    continue_btn.click(continue_given, inputs=[run, adapter, tools, system, result, *settings], outputs=outputs)
+    mock_btn.click(continue_made_up, inputs=[run, adapter, tools, system, result, *settings], outputs=outputs)
+    clear_btn.click(clear, outputs=outputs)

@@ -59,7 +59,7 @@ def launch(recipe: dict) -> str:
     checked, problems = launch_problems(recipe)
     if checked is None:
         return problems_markdown(problems, "Not launched: fix these recipe settings first:")
-    from toolft.ui.playground_tab import release_model
+    from toolft.ui.shared_model import release_model
 
     release_model()  # the trainer gets the GPU memory the playground's cached model held
     try:

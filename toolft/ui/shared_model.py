@@ -1,0 +1,50 @@
+"""The one model the app keeps loaded, shared by the Playground and Evaluate tabs.
+
+A model takes seconds to minutes to load and a T4 holds one comfortably, so the app keeps
+ONE (:data:`SLOT`): a run's base model with its LoRA adapter, or an adapter from the Hub.
+Visitors take turns in arrival order (:class:`toolft.inference.ModelSlot`); a handler that
+has to wait yields its place in line instead of blocking silently. Starting a training job
+releases the model without waiting (``release_model``), so Launch never waits on a
+generation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from toolft.inference import ModelSlot
+
+SLOT = ModelSlot()
+
+
+def model_key(source) -> tuple:
+    """What identifies a loaded model: a run folder (with its adapter's time) or an adapter source string."""
+    from toolft.runfolder import RunFolder
+
+    if isinstance(source, RunFolder):
+        return ("run", str(source.path), (source.adapter_path / "adapter_config.json").stat().st_mtime)
+    folder = Path(str(source)).expanduser()
+    marker = folder / "adapter_config.json"
+    return ("adapter", str(source), marker.stat().st_mtime if marker.is_file() else None)
+
+
+def load(source) -> tuple:
+    """``(model, tokenizer)`` for a run or an adapter source; call during your turn (see :func:`wait_turn`)."""
+    from toolft.modeling import load_adapter, load_finetuned
+    from toolft.runfolder import RunFolder
+
+    if isinstance(source, RunFolder):
+        return SLOT.load(model_key(source), lambda: load_finetuned(source.path))
+    return SLOT.load(model_key(source), lambda: load_adapter(str(source)))
+
+
+def wait_turn(ticket, what: str = "the model"):
+    """Yield a line saying the visitor's place while ``ticket`` waits; returns once it is its turn."""
+    while not SLOT.my_turn(ticket, wait=1.0):
+        ahead = SLOT.position(ticket) - 1
+        yield f"⏳ {what} is busy: {ahead} request{'s' if ahead != 1 else ''} ahead of yours."
+
+
+def release_model() -> None:
+    """Drop the loaded model now (before a training job starts); never waits for a generation to end."""
+    SLOT.release()
