@@ -128,3 +128,37 @@ def adapter_run(tmp_path_factory, tiny_model_path):
     run.data_dir.mkdir(parents=True, exist_ok=True)
     write_jsonl(generate_sample(12, seed=987654, pools="heldout"), run.data_dir / "eval.jsonl")
     return run
+
+
+def write_taught_run(run_dir: Path, rows: list[dict], steps: int = 60):
+    """A finished run folder whose LoRA adapter was really trained (plain PEFT, seconds) until it answers
+    ``rows`` as written: a fine-tuned side that calls a tool on cue, for end-to-end UI tests.
+
+    The labels are the trainer's (:func:`toolft.data.render.tokenize_row`: assistant tokens only)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from toolft.data.render import tokenize_row
+    from toolft.modeling import load_base_model, load_tokenizer
+    from toolft.recipe import load_recipe, save_recipe
+    from toolft.runfolder import RunFolder
+
+    run = RunFolder(run_dir)
+    run.write_status(state="completed")
+    save_recipe(load_recipe("tiny-cpu"), run.recipe_path)
+    tokenizer = load_tokenizer("tiny-qwen3")
+    torch.manual_seed(0)
+    model = get_peft_model(load_base_model("tiny-qwen3", "float32"),
+                           LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM"))
+    batches = [{k: torch.tensor([v]) for k, v in tokenize_row(tokenizer, row).items()} for row in rows]
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    model.train()
+    for step in range(steps):
+        loss = model(**batches[step % len(batches)]).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+    model.save_pretrained(str(run.adapter_path))
+    tokenizer.save_pretrained(str(run.adapter_path))
+    return run

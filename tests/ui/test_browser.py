@@ -22,7 +22,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 STARTUP_SECONDS = 120
-
+APP_HOME: dict[str, Path] = {}  # the running app's TOOLFT_HOME, for tests that put a run there
 
 
 def free_port() -> int:
@@ -40,6 +40,7 @@ def app_url(tmp_path_factory):
         pytest.fail(f"{CHROMIUM} is not installed: run `apt-get install -y chromium` (scripts/test.sh does); "
                     "the browser test never downloads a browser")
     port = free_port()
+    APP_HOME["path"] = tmp_path / "home"
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "TOOLFT_HOME": str(tmp_path / "home"),
            "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     env.pop("SPACE_ID", None)
@@ -90,7 +91,7 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(app_url)
-            for name in ("Data", "Recipe", "Train", "Playground"):
+            for name in ("Data", "Recipe", "Train", "Playground", "Evaluate"):
                 expect(page.get_by_role("tab", name=name)).to_be_visible(timeout=30_000)
 
             page.get_by_role("tab", name="Data").click()
@@ -192,5 +193,66 @@ def test_data_tab_upload_format_preview_findings_inspector(app_url, tmp_path):
             expect(marked.first).to_contain_text('"amount": 12.5')
             assert "Convert 12.5 to yen" not in "".join(marked.all_inner_texts())  # the prompt is not trained
             expect(page.locator("#inspect-text")).to_contain_text("Convert 12.5 to yen")
+        finally:
+            browser.close()
+
+
+def test_playground_and_evaluate_tabs(app_url, tmp_path):
+    """A run whose adapter learnt to call get_weather: the playground shows both answers, the parsed call
+    and its checks, continues after a made-up tool result; the Evaluate tab scores the run's held-out rows."""
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import write_taught_run
+    from toolft.data.files import write_jsonl
+    from toolft.data.sample import generate_sample
+    from toolft.ui.playground_tab import DEFAULT_SYSTEM, DEFAULT_TOOL_SET, parse_tools, tool_set_json
+
+    tools, _ = parse_tools(tool_set_json(DEFAULT_TOOL_SET))
+    taught = {"messages": [
+        {"role": "system", "content": DEFAULT_SYSTEM}, {"role": "user", "content": "What's the weather in Oslo?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}]},
+        {"role": "tool", "name": "get_weather", "content": '{"temp_c": 3}'},
+        {"role": "assistant", "content": "It is 3 degrees in Oslo."}], "tools": tools}
+    run = write_taught_run(APP_HOME["path"] / "runs" / "20250107-000000-taught", [taught], steps=40)
+    run.data_dir.mkdir(parents=True, exist_ok=True)
+    write_jsonl([taught, *generate_sample(3, seed=5)], run.data_dir / "eval.jsonl")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(app_url)
+            page.get_by_role("tab", name="Playground").click()
+            message = page.locator("#playground-message textarea")
+            expect(message).to_be_visible(timeout=30_000)
+            message.fill("What's the weather in Oslo?")
+            page.locator("#playground-send").click()
+            status = page.locator("#playground-status")
+            expect(status).to_contain_text("Answers from", timeout=120_000)
+            expect(page.locator("#playground-base-chat textarea")).to_have_value(
+                re.compile(r"^User: What's the weather in Oslo\?\n\nAssistant"))
+            tuned = page.locator("#playground-finetuned-chat textarea")
+            expect(tuned).to_have_value(re.compile(r'Assistant calls get_weather \{"city": "Oslo"\}$'))
+            expect(page.locator("#playground-finetuned-review")).to_contain_text("tool call")
+            expect(page.locator("#playground-finetuned-review")).to_contain_text("match the tools' schemas")
+            expect(page.locator("#playground-finetuned-calls")).to_contain_text('"get_weather"')
+            expect(status).to_contain_text("Give the pending call(s) a result")
+
+            page.locator("#playground-mock").click()
+            expect(tuned).to_have_value(re.compile(r'Tool result \(get_weather\): \{"mock": true'), timeout=120_000)
+            expect(tuned).to_have_value(re.compile(r"Tool result[^\n]*\n\nAssistant: \S"), timeout=120_000)
+            expect(status).to_contain_text("Answers from", timeout=120_000)
+
+            page.get_by_role("tab", name="Evaluate").click()
+            page.locator("#evaluate-score").click()
+            expect(page.locator("#evaluate-status")).to_contain_text("Scored 4 rows", timeout=180_000)
+            expect(page.locator("#evaluate-headline")).to_contain_text("Right tool and right arguments: base")
+            expect(page.locator("#evaluate-table").get_by_role("gridcell", name="right tool and right arguments")
+                   ).to_be_visible()
+            detail = page.locator("#evaluate-detail textarea")
+            expect(detail).to_have_value(re.compile(r"expected: .+\n\nBASE (passes|fails)"))
+            assert json.loads(json.dumps(run.read_status()))["state"] == "completed"
         finally:
             browser.close()
