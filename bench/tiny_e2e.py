@@ -28,10 +28,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-METRICS = [("exact_match", "exact calls (of call rows)", "n"), ("exact_match_single", "exact calls, single-call rows",
-                                                                   "n_single"),
-           ("name_accuracy", "right tool name(s)", "n"), ("tool_call_rate", "parseable call, declared tool", "n"),
-           ("call_rate", "any call (of all rows)", "rows"), ("false_call_rate", "call where none was due", "n_other")]
+METRICS = [("full_call_accuracy", "right tool and right arguments"), ("tool_name_accuracy", "right tool name(s)"),
+           ("parse_rate", "calls that parse"), ("call_rate", "any call (of all rows)"),
+           ("over_calling_rate", "call where none was due"), ("refusal_accuracy", "refusals"),
+           ("clarification_accuracy", "clarifying questions"), ("no_call_accuracy", "no-call answers"),
+           ("accuracy", "passes every rule (all rows)")]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -39,14 +40,20 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "toolft", *args], cwd=REPO, env=env, capture_output=True, text=True)
 
 
+def _cell(value) -> str:
+    return f"{value:>7.2f}" if value is not None else f"{'-':>7}"
+
+
 def table(name: str, result: dict) -> str:
+    """Overall measures, then each row kind's pass rate (all rules), base and fine-tuned side by side."""
     base, ft = result["base"], result["finetuned"]
-    lines = [f"\n== {name}: {result['data']} ({ft['rows']} rows)", f"{'metric':<34}{'base':>7}{'tuned':>7}   n"]
-    for key, label, n in METRICS:
-        lines.append(f"{label:<34}{base[key]:>7.2f}{ft[key]:>7.2f}   {ft[n]}")
-    for label, stats in ft["label_accuracy"].items():
-        b = base["label_accuracy"].get(label, {}).get("accuracy", 0.0)
-        lines.append(f"{'answered as ' + label:<34}{b:>7.2f}{stats['accuracy']:>7.2f}   {stats['n']}")
+    lines = [f"\n== {name}: {result['data']} ({ft['overall']['n']} rows)", f"{'measure':<34}{'base':>7}{'tuned':>7}   n"]
+    for key, label in METRICS:
+        lines.append(f"{label:<34}{_cell(base['overall'][key])}{_cell(ft['overall'][key])}   {ft['overall']['n_' + key]}")
+    for kind, section in ft["by_kind"].items():
+        if section["n"]:
+            lines.append(f"{'kind ' + kind + ': passes':<34}{_cell(base['by_kind'][kind]['accuracy'])}"
+                         f"{_cell(section['accuracy'])}   {section['n']}")
     return "\n".join(lines)
 
 

@@ -391,3 +391,20 @@ def test_cli_errors_are_one_line_and_exit_2(files, capsys):
     no_output = write_jsonl(tmp / "no_output.jsonl", [{"output": "x"}] * 3 + [{"text": "x"}] + [{"output": "x"}] * 4)
     err = error_of(capsys, "--data", gold_plain, "--predictions", no_output)
     assert "line 4" in err and "no output field" in err
+
+
+def test_qwen35_xml_values_are_typed_by_the_tool_schema():
+    """Qwen3.5 writes every parameter as text: a string parameter that reads as a number stays a string,
+    a number parameter becomes a number, so the XML output scores as the JSON one would."""
+    gold = row(call("create_event", title="2024", place={"city": "Oslo", "room": 12}))
+    xml = ("<tool_call>\n<function=create_event>\n<parameter=title>\n2024\n</parameter>\n"
+           "<parameter=place>\n{\"city\": \"Oslo\", \"room\": 12}\n</parameter>\n</function>\n</tool_call>")
+    assert check_row(gold, xml)["valid"], check_row(gold, xml)["error"]
+    gold = row(call("convert_currency", amount=12.5, from_currency="EUR", to_currency="USD"))
+    xml = ("<tool_call>\n<function=convert_currency>\n<parameter=amount>\n12.5\n</parameter>\n<parameter="
+           "from_currency>\nEUR\n</parameter>\n<parameter=to_currency>\nUSD\n</parameter>\n</function>\n</tool_call>")
+    assert check_row(gold, xml)["valid"], check_row(gold, xml)["error"]
+    alarm = row(call("set_alarm", enabled=True, hour=7))
+    xml = ("<tool_call>\n<function=set_alarm>\n<parameter=enabled>\nTrue\n</parameter>\n<parameter=hour>\n7\n"
+           "</parameter>\n</function>\n</tool_call>")
+    assert check_row(alarm, xml)["valid"], check_row(alarm, xml)["error"]

@@ -43,7 +43,7 @@ class AnswerReview:
 
 def review_answer(text: str, tools: list[dict] | None, conversation: list[dict]) -> AnswerReview:
     """Parse ``text`` (a raw model answer to ``conversation``) and check its calls against ``tools``."""
-    parsed = parse_answer(text)
+    parsed = parse_answer(text, tools)
     calls = [{"name": c.name, "arguments": c.arguments} for c in parsed.calls]
     label = "parallel calls" if len(calls) > 1 else LABEL_TEXT.get(parsed.label, parsed.label)
     problems = [f"unparsed: {e}" for e in parsed.errors] + _schema_problems(calls, tools, conversation)

@@ -283,7 +283,7 @@ def check_row(record: dict, output_text: str) -> dict:
     """
     _, reference = first_turn(record)
     kind = row_category(record)
-    parsed = parse_answer(output_text)
+    parsed = parse_answer(output_text, record.get("tools"))
     calls = [{"name": c.name, "arguments": c.arguments} for c in parsed.calls]
     gold = [{"name": c["function"]["name"], "arguments": c["function"].get("arguments") or {}}
             for c in reference.get("tool_calls") or []]

@@ -88,6 +88,8 @@ class ToolCall:
 
     name: str
     arguments: dict = field(default_factory=dict)
+    # Qwen3.5's XML parameters as written (text): typed again by the tool's schema (see parse_answer)
+    raw_xml: dict | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -221,20 +223,31 @@ def _is_call_shaped(value) -> bool:
             and keys <= {"name", "arguments", "parameters"} | _EXTRA_KEYS)
 
 
-def _xml_value(raw: str):
-    """One ``<parameter=...>`` value: the text minus ONE leading and ONE trailing newline.
-
-    Text that is a JSON number, boolean, null, object or list — or Python's
-    ``True``/``False``/``None``, which is how the Qwen3.5 template's ``|string``
-    renders those — becomes that value; anything else stays a string.
-
-    >>> [_xml_value(v) for v in ["\\nParis\\n", "\\n3\\n", "True", '[1, "a"]', "\\n 3\\n", "007", "NaN"]]
-    ['Paris', 3, True, [1, 'a'], ' 3', '007', 'NaN']
-    """
+def _xml_text(raw: str) -> str:
+    """One ``<parameter=...>`` value as text: minus ONE leading and ONE trailing newline."""
     if raw.startswith("\n"):
         raw = raw[1:]
     if raw.endswith("\n"):
         raw = raw[:-1]
+    return raw
+
+
+def _xml_value(raw: str):
+    """One ``<parameter=...>`` value, typed without a schema: the text minus ONE leading and ONE trailing newline.
+
+    Text that is a JSON number, boolean, null, object or list — or Python's
+    ``True``/``False``/``None``, which is how the Qwen3.5 template's ``|string``
+    renders those — becomes that value; anything else stays a string. Where the tool's
+    schema is known, :func:`parse_answer` keeps the text of a ``string`` parameter instead.
+
+    >>> [_xml_value(v) for v in ["\\nParis\\n", "\\n3\\n", "True", '[1, "a"]', "\\n 3\\n", "007", "NaN"]]
+    ['Paris', 3, True, [1, 'a'], ' 3', '007', 'NaN']
+    """
+    return _xml_typed(_xml_text(raw))
+
+
+def _xml_typed(raw: str):
+    """:func:`_xml_value` of a text already trimmed by :func:`_xml_text`."""
     if raw in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[raw]
     if not raw or raw != raw.strip() or raw[0] not in "-0123456789tfn[{":
@@ -584,8 +597,10 @@ def _read_parameters(text: str, pos: int) -> tuple[dict | None, int, str | None]
     at the end of the text it is an error, so a cut-off call never passes for a
     complete one.
 
+    The values are the texts as written (see :func:`_xml_text`).
+
     >>> _read_parameters("<parameter=a>\\n1\\n</parameter>\\n</function>", 0)
-    ({'a': 1}, 40, None)
+    ({'a': '1'}, 40, None)
     """
     arguments = {}
     while True:
@@ -595,7 +610,7 @@ def _read_parameters(text: str, pos: int) -> tuple[dict | None, int, str | None]
             key, close = parameter.group(1), text.find("</parameter>", parameter.end())
             if close < 0:
                 return None, pos, f"unterminated <parameter={key}>"
-            arguments[key] = _xml_value(text[parameter.end():close])
+            arguments[key] = _xml_text(text[parameter.end():close])
             pos = close + len("</parameter>")
         elif text.startswith("</function>", pos):
             return arguments, pos + len("</function>"), None
@@ -620,7 +635,10 @@ def _read_xml_block(scan: _Scan, start: int, pos: int) -> int:
         resume = _skip_to_tag(text, end)
         scan.kept.append(text[start:resume])
         return resume
-    scan.add(_make_call(function.group(1), arguments))
+    call, error = _make_call(function.group(1), {key: _xml_typed(raw) for key, raw in arguments.items()})
+    if call is not None:
+        call.raw_xml = arguments
+    scan.add((call, error))
     return _close_block(scan, start, end, False)
 
 
@@ -863,18 +881,44 @@ def classify_text(content: str) -> str:
     return "answer"
 
 
-def parse_answer(text: str) -> ParsedAnswer:
+def parse_answer(text: str, tools: list | None = None) -> ParsedAnswer:
     """Parse a generated answer into calls, text, errors and a label.
 
     The label is "tool_call" when at least one call parses, else the label of
-    the content (see :func:`classify_text`).
+    the content (see :func:`classify_text`). With ``tools`` (JSON Schemas), a
+    Qwen3.5 XML parameter that its tool declares a ``string`` keeps its text even when
+    it reads as a number or boolean (``<parameter=zip>02134`` or ``12`` stays text).
 
     >>> parse_answer('<think>x</think><tool_call>{"name": "f", "arguments": {}}</tool_call>').label
     'tool_call'
+    >>> xml = "<tool_call><function=f><parameter=code>12</parameter></function></tool_call>"
+    >>> tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object",
+    ...     "properties": {"code": {"type": "string"}}}}}]
+    >>> parse_answer(xml).calls[0].arguments, parse_answer(xml, tools).calls[0].arguments
+    ({'code': 12}, {'code': '12'})
     """
     calls, errors, content = parse_calls_any(text)
+    if tools:
+        for call in calls:
+            if call.raw_xml:
+                _type_by_schema(call, tools)
     label = "tool_call" if calls else classify_text(content)
     return ParsedAnswer(label=label, content=content, calls=calls, errors=errors)
+
+
+def _type_by_schema(call: ToolCall, tools: list) -> None:
+    """Give an XML parameter its text back where the tool's schema says it is a string."""
+    schema = next((t.get("function", t) for t in tools if isinstance(t, dict) and tool_name(t) == call.name), None)
+    params = schema.get("parameters") if isinstance(schema, dict) else None
+    properties = params.get("properties") if isinstance(params, dict) else None
+    if not isinstance(properties, dict):
+        return
+    for key, raw in call.raw_xml.items():
+        spec = properties.get(key)
+        declared = spec.get("type") if isinstance(spec, dict) else None
+        types = declared if isinstance(declared, list) else [declared]
+        if "string" in types and not isinstance(call.arguments.get(key), str) and len(types) == 1:
+            call.arguments[key] = raw
 
 
 def label_of_message(message: dict) -> str:

@@ -173,7 +173,7 @@ def response_parser(tokenizer):
                 return calls, (message.get("content") or "").strip()
             except Exception:  # noqa: BLE001 - any failure of the template parser falls back to ours
                 pass
-        answer = parse_answer(text)
+        answer = parse_answer(text, tools)
         return answer.calls, answer.content
 
     return parse
