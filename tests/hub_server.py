@@ -1,4 +1,4 @@
-"""A fake Hugging Face Hub for tests: serves dataset repos from local folders to the real huggingface_hub client.
+"""A fake Hugging Face Hub for tests: serves dataset and model repos from local folders to the real huggingface_hub client.
 
 It answers the requests ``HfApi.dataset_info`` / ``repo_info``, ``list_repo_tree`` / ``list_repo_files``,
 ``get_paths_info`` and ``hf_hub_download`` make, the way the Hub does (JSON shapes, ``X-Error-Code`` headers
@@ -10,6 +10,9 @@ that ``hf_raise_for_status`` turns into ``RepositoryNotFoundError``, ``GatedRepo
 * ``POST /api/datasets/{owner}/{name}/paths-info/{rev}`` (form field ``paths``, repeated);
 * ``HEAD`` and ``GET /datasets/{owner}/{name}/resolve/{rev}/{path}``: a file, with ``ETag``,
   ``X-Repo-Commit``, ``Content-Length`` (and ``Range`` support for resumed downloads).
+
+Model repos (``add_repo(..., repo_type="model")``) answer the same under ``/api/models/...`` and
+``/{owner}/{name}/resolve/{rev}/{path}``.
 
 ``rev`` is ``main`` or the repo's commit hash (derived from its files, so changed files make a new
 commit). An unknown repo is a 404 (``X-Error-Code: RepoNotFound``); a private one is a 401 with the same
@@ -57,7 +60,7 @@ class FakeHub:
     """A threaded HTTP server on 127.0.0.1 (a free port) that serves the repos added with :meth:`add_repo`."""
 
     def __init__(self):
-        self.repos: dict[str, _Repo] = {}
+        self.repos: dict[tuple[str, str], _Repo] = {}  # (repo type, repo id) -> repo
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -66,9 +69,10 @@ class FakeHub:
 
     # ------------------------------------------------------------------ control
     def add_repo(self, repo_id: str, folder, *, private: bool = False, gated: bool = False,
-                 tokens=()) -> None:
-        """Serve ``folder`` as the dataset repo ``repo_id``; ``tokens`` may read it when private or gated."""
-        self.repos[repo_id] = _Repo(repo_id, folder, private, gated, set(tokens))
+                 tokens=(), repo_type: str = "dataset") -> None:
+        """Serve ``folder`` as the repo ``repo_id`` (a ``dataset`` or a ``model`` repo); ``tokens`` may read it
+        when private or gated."""
+        self.repos[(repo_type, repo_id)] = _Repo(repo_id, folder, private, gated, set(tokens))
 
     def start(self) -> FakeHub:
         hub = self
@@ -157,18 +161,23 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         parts = url.path.split("/")  # still quoted: a repo folder's "/" is %2F in tree URLs
         try:
-            if parts[1:3] == ["api", "datasets"] and len(parts) >= 5:
-                self._api(unquote(f"{parts[3]}/{parts[4]}"), [unquote(p) for p in parts[5:]], query)
+            if parts[1:3] in (["api", "datasets"], ["api", "models"]) and len(parts) >= 5:
+                kind = "dataset" if parts[2] == "datasets" else "model"
+                self._api(kind, unquote(f"{parts[3]}/{parts[4]}"), [unquote(p) for p in parts[5:]], query)
             elif parts[1] == "datasets" and len(parts) >= 7 and parts[4] == "resolve":
-                self._resolve(unquote(f"{parts[2]}/{parts[3]}"), unquote(parts[5]), unquote("/".join(parts[6:])))
+                self._resolve("dataset", unquote(f"{parts[2]}/{parts[3]}"), unquote(parts[5]),
+                              unquote("/".join(parts[6:])))
+            elif len(parts) >= 6 and parts[3] == "resolve":  # a model repo: no type prefix in its file URLs
+                self._resolve("model", unquote(f"{parts[1]}/{parts[2]}"), unquote(parts[4]),
+                              unquote("/".join(parts[5:])))
             else:
                 self._error(404, None, "Not Found")
         except BrokenPipeError:
             pass
 
-    def _repo(self, repo_id: str) -> _Repo | None:
+    def _repo(self, kind: str, repo_id: str) -> _Repo | None:
         """The repo, or None after sending the Hub's answer for a missing or private one."""
-        repo = self.fake.repos.get(repo_id)
+        repo = self.fake.repos.get((kind, repo_id))
         if repo is None:
             self._error(404, "RepoNotFound", "Repository not found")
             return None
@@ -188,8 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(404, "RevisionNotFound", "Invalid rev id: " + revision)
         return None
 
-    def _api(self, repo_id: str, rest: list[str], query: dict) -> None:
-        repo = self._repo(repo_id)
+    def _api(self, kind: str, repo_id: str, rest: list[str], query: dict) -> None:
+        repo = self._repo(kind, repo_id)
         if repo is None:
             return
         files = repo.files()
@@ -250,10 +259,10 @@ class _Handler(BaseHTTPRequestHandler):
                 for f in sorted(folders)]
         return sorted(out, key=lambda e: e["path"])
 
-    def _resolve(self, repo_id: str, revision: str, path: str) -> None:
+    def _resolve(self, kind: str, repo_id: str, revision: str, path: str) -> None:
         if self.command not in ("GET", "HEAD"):
             return self._error(405, None, "Method not allowed")
-        repo = self._repo(repo_id)
+        repo = self._repo(kind, repo_id)
         if repo is None:
             return
         files = repo.files()

@@ -138,3 +138,34 @@ def test_an_adapter_folder_loads_instead_of_a_run(tiny_model_path, tmp_path):
     assert status.startswith(f"Answers from **{run.adapter_path}**"), status
     status, *_ = last(send(None, str(tmp_path), "[]", "", "Hi", *GREEDY, new_chat()))
     assert "Could not answer" in status and "adapter_config.json" in status
+
+
+def test_an_adapter_from_a_hub_model_repo(tiny_model_path, tmp_path, hub):
+    """A Hub repo id loads the adapter through huggingface_hub (a local fake Hub, the real client)."""
+    from toolft.modeling import load_adapter
+
+    run = write_adapter_run(tmp_path / "published")
+    hub.add_repo("acme/tiny-tools-lora", run.adapter_path, repo_type="model")
+    model, tokenizer = load_adapter("acme/tiny-tools-lora")
+    assert model.active_adapter == "default" and tokenizer.eos_token == "<|im_end|>"
+    status, *_ = last(send(None, "acme/tiny-tools-lora", "[]", "", "Hi", *GREEDY, new_chat()))
+    assert status.startswith("Answers from **acme/tiny-tools-lora**"), status
+    assert any(path.endswith("/resolve/main/adapter_model.safetensors") for _, path in hub.requests)
+    missing = last(send(None, "acme/nothing-here", "[]", "", "Hi", *GREEDY, new_chat()))[0]
+    assert "Could not answer with acme/nothing-here" in missing and "Traceback" not in missing
+
+
+def test_a_busy_model_says_the_visitors_place_in_line(tiny_model_path):
+    """While another visitor's turn runs, the handler yields its place instead of blocking silently."""
+    run = write_adapter_run(runs_dir() / "20250108-000000-queue")
+    holder = shared_model.SLOT.join()  # another visitor is using the model
+    assert shared_model.SLOT.my_turn(holder)
+    try:
+        steps = send(run.name, "", "[]", "", "Hi", *GREEDY, new_chat())
+        first = next(steps)[0]
+        assert first == "⏳ the model is busy: 1 request ahead of yours."
+        assert shared_model.SLOT.waiting() == 2
+    finally:
+        shared_model.SLOT.leave(holder)
+    assert last(steps)[0].startswith(f"Answers from **{run.name}**")
+    assert shared_model.SLOT.waiting() == 0
