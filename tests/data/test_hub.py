@@ -58,6 +58,9 @@ def hub(tmp_path, monkeypatch):
             monkeypatch.setattr(constants, name, str(home) + value[len(old_home):])
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
     monkeypatch.setattr(constants, "ENDPOINT", server.url)
+    from huggingface_hub import hf_api
+
+    monkeypatch.setattr(hf_api.api, "endpoint", server.url)  # the module's HfApi() read ENDPOINT when imported
     monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
                         server.url + "/{repo_id}/resolve/{revision}/{filename}")
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
