@@ -65,13 +65,40 @@ def test_base_does_not_call_tools(tiny):
 
 # --------------------------------------------------------------------------- the tokenizer alone
 def test_the_tokenizer_is_built_alone_in_seconds_without_the_model(tmp_path, monkeypatch):
+    """A spec with no shipped build: its tokenizer is trained alone, and it tokenizes like the model's."""
     from toolft.tiny import ensure_tiny_tokenizer, tiny_model_dir
 
     monkeypatch.setenv("TOOLFT_MODELS_DIR", str(tmp_path / "models"))
-    path = ensure_tiny_tokenizer()
+    spec = TinySpec(seed=1)  # not the shipped spec: trained here
+    path = ensure_tiny_tokenizer(spec)
     assert (path / "tokenizer_config.json").exists()
-    assert not tiny_model_dir().exists()  # no model build was started for it
-    assert ensure_tiny_tokenizer() == path  # cached
+    assert not tiny_model_dir(spec).exists()  # no model build was started for it
+    assert ensure_tiny_tokenizer(spec) == path  # cached
+
+
+def test_the_shipped_build_is_the_default_spec_and_first_use_copies_it(tmp_path, monkeypatch, capfd):
+    """toolft ships the build of the default spec: first use copies it (no pre-training), and it is the
+    model and tokenizer a build of this spec and template makes (their recorded spec and template match)."""
+    import filecmp
+
+    from transformers import AutoTokenizer
+
+    from toolft.tiny import PREBUILT_DIR, ensure_tiny_model, ensure_tiny_tokenizer, prebuilt_matches, tiny_model_dir
+
+    assert prebuilt_matches(), "toolft/prebuilt/tiny-qwen3 is stale: run `python -m toolft tiny build --from-scratch` " \
+                               "and copy the folder there (the spec or the chat template changed)"
+    assert not prebuilt_matches(TinySpec(steps=1)) and prebuilt_matches(TinySpec(steps=1), "tokenizer")
+    monkeypatch.setenv("TOOLFT_MODELS_DIR", str(tmp_path / "models"))
+    path = ensure_tiny_model()
+    assert path == tiny_model_dir() and filecmp.cmp(path / "model.safetensors", PREBUILT_DIR / "model.safetensors",
+                                                    shallow=False)
+    out, err = capfd.readouterr()
+    assert out == "" and "prebuilt" in err and "pretrain step" not in err
+    tokenizer = AutoTokenizer.from_pretrained(ensure_tiny_tokenizer())
+    shipped = AutoTokenizer.from_pretrained(path)
+    text = 'Weather in Lisbon? <tool_call>{"name": "get_weather", "arguments": {"city": "Lisbon"}}</tool_call>'
+    assert tokenizer(text)["input_ids"] == shipped(text)["input_ids"]
+    assert tokenizer.chat_template == shipped.chat_template
 
 
 # --------------------------------------------------------------------------- builds: atomic, quiet on stdout

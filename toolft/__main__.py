@@ -11,7 +11,7 @@ Commands::
     eval --run-dir DIR [--data FILE] [--json]    base vs fine-tuned on held-out rows
     score --data GOLD --predictions PRED [--json] score any model's raw outputs (BFCL-style rules)
     runs list [--json]                           the run folders under TOOLFT_HOME
-    tiny build                                   build (or find) the offline tiny-qwen3 model
+    tiny build [--from-scratch]                  install (or pre-train) the offline tiny-qwen3 model
 
 RECIPE is a preset name (see ``plan --help``) or a YAML path. Expected failures
 (a missing file, a bad recipe) print one line on stderr and exit with 2; no traceback.
@@ -301,7 +301,7 @@ def cmd_runs_list(args) -> int:
 def cmd_tiny_build(args) -> int:
     from toolft.tiny import ensure_tiny_model
 
-    print(ensure_tiny_model())
+    print(ensure_tiny_model(from_scratch=args.from_scratch))
     return 0
 
 
@@ -398,7 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_runs_list)
 
     tiny = sub.add_parser("tiny", help="the offline tiny-qwen3 model").add_subparsers(dest="tiny_command", required=True)
-    p = tiny.add_parser("build", help="build tiny-qwen3 now (otherwise built on first use)")
+    p = tiny.add_parser("build", help="install tiny-qwen3 now (otherwise done on first use)")
+    p.add_argument("--from-scratch", action="store_true",
+                   help="pre-train it here (minutes) instead of copying the build shipped with toolft")
     p.set_defaults(func=cmd_tiny_build)
     return parser
 

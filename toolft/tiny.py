@@ -15,6 +15,12 @@ building it on first use and caching it under ``$TOOLFT_MODELS_DIR``:
 The build is deterministic and logs its progress with an ETA to stderr. It is atomic:
 a killed build leaves only a ``*.building`` folder, which the next build deletes and redoes.
 
+A copy of the build of the default spec ships with toolft (``toolft/prebuilt/tiny-qwen3``,
+17 MB: made by ``python -m toolft tiny build --from-scratch`` on a 2-core CPU with bf16, its
+spec and template recorded in its ``toolft_tiny.json``). When the spec and template match,
+first use copies it (seconds) instead of pre-training for minutes; ``--from-scratch``
+rebuilds it from nothing, and any other spec always builds.
+
 Example (builds the model on first use: minutes)::
 
     path = ensure_tiny_model()
@@ -35,6 +41,10 @@ from toolft.home import models_dir
 
 TINY_NAME = "tiny-qwen3"
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "tiny_qwen3.jinja"
+PREBUILT_DIR = Path(__file__).parent / "prebuilt" / TINY_NAME
+PREBUILT_FILES = ("config.json", "generation_config.json", "model.safetensors", "chat_template.jinja",
+                  "tokenizer.json", "tokenizer_config.json", "toolft_tiny.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 # Qwen marks these as added tokens that are *not* special: they survive decode(skip_special_tokens=True).
 MARKUP_TOKENS = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>", "<think>", "</think>"]
@@ -123,19 +133,20 @@ def _stderr_log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _build_once(target: Path, marker: str, build, log) -> Path:
+def _build_once(target: Path, marker: str, build, log, rebuild: bool = False) -> Path:
     """Build ``target`` once, atomically: under a file lock, into a temporary folder renamed when complete.
 
     Concurrent callers (the app and a training subprocess) wait on the lock instead of
     building twice. A build that is killed leaves only ``*.building``, which the next
     caller deletes and redoes; ``target`` exists only once ``marker`` inside it was written.
+    ``rebuild``: build again even when ``target`` is finished.
     """
     from filelock import FileLock
 
-    if (target / marker).exists():
+    if (target / marker).exists() and not rebuild:
         return target
     with FileLock(str(target) + ".lock"):
-        if (target / marker).exists():
+        if (target / marker).exists() and not rebuild:
             return target
         tmp = target.with_name(target.name + ".building")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -146,14 +157,42 @@ def _build_once(target: Path, marker: str, build, log) -> Path:
     return target
 
 
+def _template_sha() -> str:
+    return _hash(TEMPLATE_PATH.read_text(encoding="utf-8"))
+
+
+def prebuilt_matches(spec: TinySpec | None = None, part: str = "model") -> bool:
+    """True when the shipped copy is the build of ``spec`` (``part``: the ``model``, or only its ``tokenizer``)."""
+    spec = spec or TinySpec()
+    try:
+        meta = json.loads((PREBUILT_DIR / "toolft_tiny.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if meta.get("template_sha") != _template_sha() or not all((PREBUILT_DIR / f).is_file() for f in PREBUILT_FILES):
+        return False
+    shipped = meta.get("spec", {})
+    if part == "tokenizer":
+        return all(shipped.get(name) == getattr(spec, name) for name in TinySpec.TOKENIZER_FIELDS)
+    return shipped == asdict(spec)
+
+
+def _copy_prebuilt(out: Path, files: tuple[str, ...], log) -> None:
+    log(f"[tiny] using the prebuilt {TINY_NAME} shipped with toolft ({PREBUILT_DIR})")
+    for name in files:
+        shutil.copyfile(PREBUILT_DIR / name, out / name)
+
+
 def ensure_tiny_tokenizer(spec: TinySpec | None = None, log=_stderr_log) -> Path:
-    """Return the folder of tiny-qwen3's tokenizer alone, building it (seconds) if needed.
+    """Return the folder of tiny-qwen3's tokenizer alone: the shipped one, or built (seconds) if needed.
 
     Counting tokens (``data check``, the Data tab) needs only this, never the model.
     """
     spec = spec or TinySpec()
 
     def build(out: Path) -> None:
+        if prebuilt_matches(spec, "tokenizer"):
+            log("[tiny] tokenizer: the one shipped with toolft")
+            return _copy_prebuilt(out, TOKENIZER_FILES, lambda _: None)
         start = time.time()
         log("[tiny] building the tiny-qwen3 tokenizer (a few seconds)")
         conversations, choices, documents = _pretraining_text(spec)
@@ -164,16 +203,24 @@ def ensure_tiny_tokenizer(spec: TinySpec | None = None, log=_stderr_log) -> Path
     return _build_once(tiny_tokenizer_dir(spec), "tokenizer_config.json", build, log)
 
 
-def ensure_tiny_model(spec: TinySpec | None = None, log=_stderr_log, progress=None) -> Path:
-    """Return the tiny model's folder, building it first (a few minutes) if it is not cached.
+def ensure_tiny_model(spec: TinySpec | None = None, log=_stderr_log, progress=None, from_scratch: bool = False) -> Path:
+    """Return the tiny model's folder: the shipped build copied (seconds), or pre-trained here (minutes).
 
-    ``log`` receives progress lines with an ETA (default: stderr, never stdout, so
-    ``--json`` output stays clean). ``progress(step, total, eta_seconds)``, when given,
-    is called every few pre-training steps of a build (the app shows it as a progress bar).
+    ``from_scratch``: pre-train it here even when a finished copy or the shipped build exists
+    (this is how the shipped build is made). ``log`` receives progress lines with an ETA
+    (default: stderr, never stdout, so ``--json`` output stays clean). ``progress(step,
+    total, eta_seconds)``, when given, is called every few pre-training steps of a build
+    (the app shows it as a progress bar).
     """
     spec = spec or TinySpec()
-    return _build_once(tiny_model_dir(spec), MODEL_MARKER,
-                       lambda out: build_tiny_model(out, spec, log=log, progress=progress), log)
+
+    def build(out: Path) -> None:
+        if not from_scratch and prebuilt_matches(spec):
+            _copy_prebuilt(out, PREBUILT_FILES, log)
+        else:
+            build_tiny_model(out, spec, log=log, progress=progress)
+
+    return _build_once(tiny_model_dir(spec), MODEL_MARKER, build, log, rebuild=from_scratch)
 
 
 def tiny_model_ready(spec: TinySpec | None = None) -> bool:
@@ -242,6 +289,8 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     import torch
     from transformers import AutoTokenizer, GenerationConfig, Qwen3ForCausalLM
 
+    from toolft.modeling import cpu_has_bf16
+
     start = time.time()
     log(f"[tiny] building {TINY_NAME} once (a few minutes on 2 CPU cores; cached afterwards)")
     tokenizer = AutoTokenizer.from_pretrained(ensure_tiny_tokenizer(spec, log=log))
@@ -266,7 +315,9 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     )
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "toolft_tiny.json").write_text(json.dumps({"spec": asdict(spec), "build_seconds": round(time.time() - start, 1)}))
+    (out / "toolft_tiny.json").write_text(json.dumps({
+        "spec": asdict(spec), "template_sha": _template_sha(), "build_seconds": round(time.time() - start, 1),
+        "cpu_bf16": cpu_has_bf16(), "torch": torch.__version__}, indent=1))
     log(f"[tiny] built {TINY_NAME} ({model.num_parameters():,} parameters) in {time.time() - start:.0f}s -> {out}")
 
 
