@@ -166,10 +166,23 @@ def _load_recipe(name_or_path: str):
         raise UsageError(f"invalid recipe {name_or_path}: {exc}") from None
 
 
+def _preflight(recipe, **kwargs) -> None:
+    """Refuse a recipe that cannot run, before anything loads: exit 2, one line naming the field."""
+    from toolft.preflight import PreflightError, check_or_raise
+
+    try:
+        warnings = check_or_raise(recipe, **kwargs)
+    except PreflightError as exc:
+        raise UsageError(str(exc)) from None
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def cmd_plan(args) -> int:
     from toolft.plan import plan
 
     recipe = _load_recipe(args.recipe)
+    _preflight(recipe, check_hardware=False, tokenizer=False)  # a plan may be for another machine
     try:
         result = plan(recipe)
     except ValueError as exc:
@@ -191,34 +204,9 @@ def cmd_plan(args) -> int:
 def cmd_train(args) -> int:
     from toolft.train import run_training
 
-    from toolft.plan import count_rows
-
     recipe = _load_recipe(args.recipe)  # fail fast, before a run folder is written
-    try:
-        count_rows(recipe)  # the data file exists, is readable and has valid rows
-    except ValueError as exc:
-        raise UsageError(f"data.train_file: {exc}") from None
-    _check_template(recipe)
+    _preflight(recipe)
     return run_training(args.recipe, args.run_dir)
-
-
-def _check_template(recipe) -> None:
-    """Refuse a chat template that cannot render (or mask) tool calls, before any model loads.
-
-    Needs only the tokenizer; when it cannot be loaded here (a Hub id offline), the trainer
-    runs the same check itself and records the failure in the run folder.
-    """
-    from toolft.data.render import template_problems
-    from toolft.modeling import load_tokenizer
-
-    name = recipe.model.name_or_path
-    try:
-        tokenizer = load_tokenizer(name)
-    except (OSError, ValueError):
-        return
-    problems = template_problems(tokenizer, name, recipe.training.assistant_only_loss)
-    if problems:
-        raise UsageError(f"model.name_or_path: {problems[0]}")
 
 
 def cmd_eval(args) -> int:

@@ -147,10 +147,16 @@ class Recipe:
 SECTIONS = {"model": ModelSettings, "lora": LoraSettings, "training": TrainingSettings, "data": DataSettings}
 
 
+ERROR, WARNING = "error", "warning"
+
+
 @dataclass
 class FieldError:
+    """One problem of a recipe: the dotted ``field`` it is about, and an ``error`` or a ``warning``."""
+
     field: str
     message: str
+    severity: str = ERROR
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message

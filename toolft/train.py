@@ -246,9 +246,11 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
     from trl import SFTTrainer
 
     from toolft.data.files import write_jsonl
-    from toolft.data.render import TemplateError, template_problems
     from toolft.modeling import load_base_model, load_tokenizer, resolve_model_path
+    from toolft.preflight import check_or_raise
 
+    for problem in check_or_raise(recipe):  # the same check as the CLI and the app, before anything loads
+        log.warning("%s", problem)
     train_rows, eval_rows, warnings = load_training_rows(recipe)
     for warning in warnings:
         log.warning(warning)
@@ -259,10 +261,6 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
 
     _build_tiny_if_needed(recipe, run)
     tokenizer = load_tokenizer(recipe.model.name_or_path)
-    # refuse a template that cannot render tool calls (or mask them) before the model loads
-    problems = template_problems(tokenizer, recipe.model.name_or_path, recipe.training.assistant_only_loss)
-    if problems:
-        raise TemplateError("; ".join(problems))
     model = load_base_model(recipe.model.name_or_path, recipe.model.dtype)
     # the exact base the adapter is trained on (tiny-qwen3 resolves to a folder per build spec),
     # so a later toolft with another tiny spec still pairs this adapter with its own base

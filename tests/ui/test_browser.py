@@ -109,7 +109,8 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
             page.locator("input[type=file]").first.set_input_files(str(upload))
             expect(page.get_by_role("gridcell", name=re.compile("^invalid JSON"))).to_be_visible(timeout=30_000)
             page.get_by_role("tab", name="Recipe").click()
-            expect(page.get_by_text("2 training rows")).to_be_visible(timeout=30_000)
+            expect(page.get_by_role("cell", name=re.compile("^2 training rows"))).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("only 2 training rows: too few to learn from")).to_be_visible()
             expect(page.get_by_label("data.train_file")).to_have_value(re.compile(r"uploads/.+/mine\.jsonl$"))
 
             # save the recipe as YAML, change a value, load the YAML back: the value returns

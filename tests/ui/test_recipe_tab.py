@@ -54,11 +54,13 @@ def test_bad_value_names_the_field_and_blocks_plan_and_save():
     assert recipe["lora"]["r"] == 0  # the visitor's values are kept, so the Train tab can refuse them
 
 
-def test_unknown_model_gives_a_plan_message_not_an_error():
+def test_unknown_model_is_named_at_its_field_and_the_plan_says_why():
     values = inputs_of(load_recipe("tiny-cpu").to_dict())
     values["model.name_or_path"] = "no-such-org/no-such-model"
     _, status, plan, _ = edit_recipe(values)
-    assert "valid" in status and plan.startswith("**Plan unavailable:**") and "no-such-model" in plan
+    assert status.startswith("**This recipe cannot run here yet:**")
+    assert "- `model.name_or_path`: cannot read the model config of no-such-org/no-such-model" in status
+    assert plan.startswith("**Plan unavailable:**") and "no-such-model" in plan
 
 
 def test_yaml_save_then_load_round_trips(tmp_path):

@@ -84,8 +84,14 @@ def _data_source_problems(recipe: Recipe) -> list[FieldError]:
 
 
 def problems_markdown(problems: list[FieldError], heading: str = "Fix these settings:") -> str:
-    """One "field: message" line per problem, as markdown."""
-    return f"**{heading}**\n\n" + "\n".join(f"- `{p.field or 'recipe'}`: {p.message}" for p in problems)
+    """One "field: message" line per problem, as markdown (warnings marked ⚠)."""
+    return f"**{heading}**\n\n" + "\n".join(
+        f"- {'⚠ ' if p.severity == 'warning' else ''}`{p.field or 'recipe'}`: {md_literal(p.message)}" for p in problems)
+
+
+def warning_lines(warnings: list[FieldError]) -> str:
+    """Warnings that do not stop a launch, one markdown line each."""
+    return "\n".join(f"- ⚠ `{w.field or 'recipe'}`: {md_literal(w.message)}" for w in warnings)
 
 
 def find_run(name: str | None, need_adapter: bool = False) -> RunFolder | None:

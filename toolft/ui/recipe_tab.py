@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from toolft.recipe import Recipe, RecipeError, field_type, iter_fields, load_recipe, recipe_to_yaml
-from toolft.ui.common import check_recipe, problems_markdown, store_upload
+from toolft.ui.common import check_recipe, problems_markdown, store_upload, warning_lines
 
 SECTION_TITLES = {"": "Recipe", "model": "Model", "lora": "LoRA adapter", "training": "Training", "data": "Data"}
 FIELDS = [(path, spec) for path, spec, _ in iter_fields(Recipe())]
@@ -75,14 +75,22 @@ def recipe_view(values: dict) -> tuple[dict, str, str, str | None]:
     """Validate a recipe dict: ``(recipe dict, status, plan, YAML path)``; plan and YAML only when valid."""
     from toolft.plan import plan
 
+    from toolft.preflight import errors_of, preflight
+
     recipe, problems = check_recipe(values)
     if problems:
         return values, problems_markdown(problems), "_The plan appears once the recipe is valid._", None
+    checked = preflight(recipe)  # what Launch will check: data, precision on this machine, model, template
+    errors, warnings = errors_of(checked), [p for p in checked if p not in errors_of(checked)]
+    status = (problems_markdown(errors, "This recipe cannot run here yet:") if errors
+              else f"Recipe **{recipe.name}** is valid.")
+    if warnings:
+        status += "\n\n" + warning_lines(warnings)
     try:
         plan_md = plan_markdown(plan(recipe))
     except (ValueError, OSError) as exc:
         plan_md = f"**Plan unavailable:** {exc}"
-    return recipe.to_dict(), f"Recipe **{recipe.name}** is valid.", plan_md, str(write_yaml(recipe))
+    return recipe.to_dict(), status, plan_md, str(write_yaml(recipe))
 
 
 def edit_recipe(values: dict) -> tuple[dict, str, str, str | None]:

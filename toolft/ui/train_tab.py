@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from toolft.runfolder import FINAL_STATES, RunFolder
-from toolft.ui.common import check_recipe, duration, problems_markdown
+from toolft.ui.common import check_recipe, duration, problems_markdown, warning_lines
 
 LOG_LINES = 20  # the box is this tall, so the newest line is always in view (autoscroll does not fire)
 BAR_WIDTH = 24
@@ -31,15 +31,16 @@ def command_preview(recipe: dict) -> str:
 
 
 def launch_problems(recipe: dict):
-    """``(recipe or None, problems)``: the recipe's own checks plus "is its data file still there"."""
-    from toolft.recipe import FieldError
+    """``(recipe or None, problems)``: the app's recipe checks, then the pre-flight check every launch passes.
+
+    The recipe is None when any problem is an error; warnings alone let it launch.
+    """
+    from toolft.preflight import errors_of, preflight
 
     checked, problems = check_recipe(recipe or {})
-    if checked is not None:
-        train_file = checked.data.train_file.strip()
-        if train_file != "sample" and not Path(train_file).is_file():
-            problems.append(FieldError("data.train_file", f"file not found: {train_file} (upload it in the Data tab)"))
-    return (checked if not problems else None), problems
+    if checked is not None and not problems:
+        problems = preflight(checked)
+    return (checked if not errors_of(problems) else None), problems
 
 
 def recipe_check(recipe: dict) -> str:
@@ -49,7 +50,8 @@ def recipe_check(recipe: dict) -> str:
         return problems_markdown(problems, "This recipe cannot be launched yet (edit it in the Recipe tab):")
     data = checked.data
     source = f"bundled sample ({data.sample_rows} rows)" if data.train_file == "sample" else Path(data.train_file).name
-    return f"Ready: recipe **{checked.name}** on **{checked.model.name_or_path}**, data: {source}."
+    ready = f"Ready: recipe **{checked.name}** on **{checked.model.name_or_path}**, data: {source}."
+    return ready + ("\n\n" + warning_lines(problems) if problems else "")
 
 
 def launch(recipe: dict) -> str:
