@@ -39,9 +39,18 @@ def training_command(recipe_path: Path, run_dir: Path) -> list[str]:
     return [sys.executable, "-m", "toolft", "train", str(recipe_path), "--run-dir", str(run_dir)]
 
 
+def run_slug(name: str) -> str:
+    """The part of a run folder's name that comes from the recipe's name.
+
+    >>> run_slug("my run/../x"), run_slug("  ")
+    ('my-run-x', 'run')
+    """
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name or "").strip("-")[:40] or "run"  # no dots or slashes: no traversal
+
+
 def new_run_dir(name: str = "run") -> Path:
     """Create and return a fresh run folder ``<utc time>-<slug>[-n]`` (mkdir reserves the name)."""
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "run"  # no dots or slashes: no traversal
+    slug = run_slug(name)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     n = 1
     while True:

@@ -57,6 +57,20 @@ def test_command_preview_shows_the_trainer_command():
     assert recipe_check(load_recipe("tiny-cpu").to_dict()).startswith("Ready")
 
 
+def test_the_preview_is_the_command_launch_runs():
+    """A recipe name with spaces and slashes: the preview names the folder Launch will create."""
+    import re
+    import shlex
+
+    from toolft.runs import new_run_dir, training_command
+
+    recipe = load_recipe("tiny-cpu").to_dict() | {"name": "my run/../x"}
+    made = new_run_dir(recipe["name"])  # what RUNNER.start creates for this recipe
+    launched = shlex.join(training_command(made / "recipe.yaml", made))
+    assert re.sub(r"\d{8}-\d{6}", "<YYYYmmdd-HHMMSS>", launched) == command_preview(recipe)
+    assert made.name.endswith("-my-run-x")
+
+
 def test_refresh_renders_status_log_and_metrics():
     now = time.time()
     metrics = [{"event": "train", "step": 5, "epoch": 0.1, "loss": 2.5, "learning_rate": 0.003},

@@ -23,10 +23,9 @@ BAR_WIDTH = 24
 def command_preview(recipe: dict) -> str:
     """The command Launch will run; the run folder's time stamp is filled in at launch."""
     from toolft.home import runs_dir
-    from toolft.runs import training_command
+    from toolft.runs import run_slug, training_command
 
-    name = (recipe or {}).get("name") or "run"
-    run_dir = runs_dir() / f"<YYYYmmdd-HHMMSS>-{name}"
+    run_dir = runs_dir() / f"<YYYYmmdd-HHMMSS>-{run_slug((recipe or {}).get('name') or 'run')}"
     return shlex.join(training_command(run_dir / "recipe.yaml", run_dir))
 
 
