@@ -37,7 +37,8 @@ def base_closed_form(cfg: dict) -> int:
     q, kv = cfg["num_attention_heads"] * d, cfg["num_key_value_heads"] * d
     attention = h * q + 2 * h * kv + q * h + 2 * d  # + q_norm, k_norm
     per_layer = attention + 3 * h * m + 2 * h       # + two RMSNorms
-    return cfg["vocab_size"] * h + cfg["num_hidden_layers"] * per_layer + h
+    embeddings = cfg["vocab_size"] * h * (1 if cfg.get("tie_word_embeddings", True) else 2)  # an untied lm_head too
+    return embeddings + cfg["num_hidden_layers"] * per_layer + h
 
 
 def recipe_with(**settings) -> Recipe:
@@ -60,14 +61,49 @@ def test_qwen3_1_7b_preset_counts():
     assert p["steps_per_epoch"] == math.ceil(math.ceil(1800 / 4) / 4) == 113
     assert p["total_steps"] == 339 and p["warmup_steps"] == 34
     assert p["trainable_percent"] == round(100 * 17_432_576 / (p["total_params"] + 17_432_576), 2)
-    assert set(p["memory_gb"]) == {"weights", "adapter_and_optimizer", "activations", "total"}
+    assert set(p["memory_gb"]) == {"weights", "adapter_and_optimizer", "activations", "logits", "overhead", "total"}
     assert p["memory_gb"]["total"] == pytest.approx(sum(v for k, v in p["memory_gb"].items() if k != "total"), abs=0.02)
     assert "estimate" in p["memory_note"] and "peak" in p["memory_note"]
+    # the seed's claim: LoRA with gradient checkpointing fits a T4, full fine-tuning of the same model does not
+    assert p["fits"]["T4"] is True and p["full_finetune"]["fits"]["T4"] is False
+    assert p["full_finetune"]["memory_gb"]["T4"] > 16 * p["total_params"] / 1024 ** 3
     json.dumps(p)  # JSON-ready
 
 
+def test_fits_time_and_cost_per_gpu():
+    from toolft.plan import GPUS, UTILISATION
+
+    p = plan(load_recipe("qwen3-1.7b-t4"))
+    assert set(p["fits"]) == set(p["hours"]) == set(GPUS) == set(p["full_finetune"]["fits"])
+    # FLOPs: 6 x params a token with checkpointing, every row at max_length; at the stated utilisation of the peak
+    tokens = p["total_steps"] * p["effective_batch"] * p["max_length"]
+    assert p["hours"]["T4"] == round(tokens * p["total_params"] * 6 / (65e12 * UTILISATION) / 3600, 2)
+    assert p["hours"]["H100-80GB"] < p["hours"]["A100-80GB"] < p["hours"]["T4"]
+    assert p["cost_usd"]["T4"] == round(p["hours"]["T4"] * GPUS["T4"].usd_per_hour, 2)
+    assert "A100-40GB" not in p["cost_usd"] and "huggingface.co/pricing" in p["time_note"]
+    no_ckpt = plan(replace_field(load_recipe("qwen3-1.7b-t4"), "training.gradient_checkpointing", False))
+    assert no_ckpt["hours"]["T4"] == pytest.approx(p["hours"]["T4"] * 4 / 6, abs=0.02)
+    big = plan(replace_field(load_recipe("qwen3-4b-l4"), "training.per_device_train_batch_size", 64))
+    assert big["fits"]["T4"] is False and big["fits"]["H100-80GB"] is True
+
+
+def test_every_preset_file_is_valid_and_plans():
+    from toolft.recipe import preset_names
+
+    names = preset_names()  # every .yaml under toolft/presets
+    assert {"tiny-cpu", "qwen3-1.7b-t4", "qwen3-0.6b-t4", "qwen3-4b-l4"} <= set(names)
+    for name in names:
+        recipe = load_recipe(name)  # raises on any schema problem
+        assert recipe.name == name and recipe.validate() == []
+        p = plan(recipe)
+        assert p["total_steps"] > 0 and p["trainable_params"] > 0
+        if name != "tiny-cpu":
+            gpu = {"qwen3-1.7b-t4": "T4", "qwen3-0.6b-t4": "T4", "qwen3-4b-l4": "L4"}[name]
+            assert p["fits"][gpu], (name, p["memory_gb"])
+
+
 def test_other_known_sizes_plan_offline():
-    for name in ("Qwen/Qwen3-0.6B", "Qwen/Qwen3-4B"):
+    for name in ("Qwen/Qwen3-0.6B", "Qwen/Qwen3-4B", "Qwen/Qwen3-8B"):
         config = model_config(name)
         total, trainable = count_params(config, 8, "all-linear")
         assert total == base_closed_form(KNOWN_CONFIGS[name])

@@ -11,6 +11,7 @@ Commands::
     eval --run-dir DIR [--data FILE] [--json]    base vs fine-tuned on held-out rows
     score --data GOLD --predictions PRED [--json] score any model's raw outputs (BFCL-style rules)
     runs list [--json]                           the run folders under TOOLFT_HOME
+    runs resume RUN_DIR                          continue a stopped run from its last checkpoint
     tiny build [--from-scratch]                  install (or pre-train) the offline tiny-qwen3 model
 
 RECIPE is a preset name (see ``plan --help``) or a YAML path. Expected failures
@@ -272,7 +273,9 @@ def cmd_score(args) -> int:
 def cmd_runs_list(args) -> int:
     from toolft.runs import list_runs
 
-    runs = [{"run": r.name, "path": str(r.path), **{k: r.read_status().get(k) for k in ("state", "step", "total_steps")}}
+    runs = [{"run": r.name, "run_dir": str(r.path), "path": str(r.path),
+             **{k: r.read_status().get(k) for k in ("state", "step", "total_steps")},
+             "last_checkpoint": (r.last_checkpoint() or Path()).name or None}
             for r in list_runs()]
     if args.json:
         _print_json(runs)
@@ -284,6 +287,18 @@ def cmd_runs_list(args) -> int:
         for r in runs:
             print(f"{r['run']}  {r['state']}  {r['step']}/{r['total_steps']}")
     return 0
+
+
+def cmd_runs_resume(args) -> int:
+    from toolft.runfolder import RunFolder
+    from toolft.runs import resume_problem
+    from toolft.train import run_training
+
+    run = RunFolder(Path(args.run_dir))
+    problem = resume_problem(run) if run.status_path.is_file() else f"{args.run_dir} is not a run folder"
+    if problem:
+        raise UsageError(problem)
+    return run_training(run.recipe_path, run.path, resume=True)
 
 
 def cmd_tiny_build(args) -> int:
@@ -380,10 +395,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="list each failed row's errors (with --json: every row's check, as rows)")
     p.set_defaults(func=cmd_score)
 
-    runs = sub.add_parser("runs", help="list runs").add_subparsers(dest="runs_command", required=True)
-    p = runs.add_parser("list")
+    runs = sub.add_parser("runs", help="list or resume runs").add_subparsers(dest="runs_command", required=True)
+    p = runs.add_parser("list", help="the run folders under TOOLFT_HOME, newest first")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs_list)
+    p = runs.add_parser("resume", help="continue a failed, cancelled or interrupted run from its last checkpoint")
+    p.add_argument("run_dir")
+    p.set_defaults(func=cmd_runs_resume)
 
     tiny = sub.add_parser("tiny", help="the offline tiny-qwen3 model").add_subparsers(dest="tiny_command", required=True)
     p = tiny.add_parser("build", help="install tiny-qwen3 now (otherwise done on first use)")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from toolft.data.records import split_sizes
@@ -48,14 +49,48 @@ KNOWN_CONFIGS: dict[str, dict] = {
                             num_hidden_layers=28, num_attention_heads=16, max_window_layers=28),
     "Qwen/Qwen3-4B": dict(_QWEN3_COMMON, hidden_size=2560, intermediate_size=9728,
                           num_hidden_layers=36, num_attention_heads=32, max_window_layers=36),
+    "Qwen/Qwen3-8B": dict(_QWEN3_COMMON, hidden_size=4096, intermediate_size=12288, num_hidden_layers=36,
+                          num_attention_heads=32, max_window_layers=36, tie_word_embeddings=False),
 }
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """A GPU the planner gives a verdict for: memory (GiB, as ``nvidia-smi`` reports the card), native bf16,
+    dense 16-bit tensor-core peak (TFLOPS, NVIDIA datasheets) and a Hugging Face hardware price."""
+
+    memory_gib: float
+    bf16: bool
+    peak_tflops: float
+    usd_per_hour: float | None = None
+    hardware: str = ""
+
+
+# Peaks: NVIDIA T4, L4, A100 and H100 (SXM) datasheets, dense FP16/BF16 tensor throughput; the A10G (AWS's
+# variant of the A10) is given the A10's. Prices: Hugging Face Spaces / Jobs hardware per hour as listed at
+# huggingface.co/pricing when this table was written (2025); toolft cannot re-check them offline.
+GPUS: dict[str, Gpu] = {
+    "T4": Gpu(15.0, False, 65.0, 0.40, "t4-small"),
+    "L4": Gpu(22.5, True, 121.0, 0.80, "l4x1"),
+    "A10G": Gpu(22.0, True, 125.0, 1.00, "a10g-small"),
+    "A100-40GB": Gpu(40.0, True, 312.0),
+    "A100-80GB": Gpu(80.0, True, 312.0, 2.50, "a100-large"),
+    "H100-80GB": Gpu(79.6, True, 989.0),
+}
+PRICES_AS_OF = "2025"
+UTILISATION = 0.35  # share of the peak a LoRA fine-tune of this size typically sustains (padding, small matmuls)
+OVERHEAD_GIB = 1.0  # CUDA context, kernels and allocator fragmentation
+FULL_FT_BYTES_PER_PARAM = 16  # mixed-precision AdamW: 16-bit weights and grads + fp32 master and two moments
+                              # (Rajbhandari et al. 2020, ZeRO, section 3.1)
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 ADAM_BYTES_PER_TRAINABLE = 16   # fp32 weight + fp32 gradient + two fp32 Adam moments
+FUSED_HEAD_TOKENS = 4096        # trl/kernels/chunked_logprob.py TOKEN_CHUNK_SIZE (TRL 1.16)
+FUSED_HEAD_VOCAB = 32768        # trl/trainer/utils.py _CHUNKED_LOGPROB_CHUNK_SIZE (TRL 1.16)
 GIB = 1024 ** 3
-MEMORY_NOTE = ("An estimate of peak training memory on one device (frozen weights, LoRA adapter with its "
-               "gradients and Adam state, and activations including the logits); the CUDA context and "
-               "allocator fragmentation add roughly 0.5-1 GB more, so leave some headroom.")
+MEMORY_NOTE = ("An estimate of peak training memory on one device with a batch of max_length rows: frozen "
+               "weights, the LoRA adapter with its gradients and Adam state, activations, TRL's fused loss head "
+               "and 1 GB for the CUDA context and fragmentation. Not yet checked against a GPU measurement.")
 
 
 # ------------------------------------------------------------------- configs
@@ -229,8 +264,10 @@ def memory_estimate(config, total: int, trainable: int, dtype: str, batch: int, 
       the inputs LoRA's A matrices keep), and the MLP's gate, up and gated product (3m).
       Without gradient checkpointing all ``L`` layers keep that; with it only each
       layer's input (``L*b*s*h``) is kept and one layer's full set is rebuilt at a time.
-      The logits come on top: ``b*s*vocab`` in float32 plus their gradient (x 4 bytes x 2),
-      which for Qwen's 152k vocabulary is often the largest item.
+    * ``logits``: TRL's fused LM head never builds the ``b*s*vocab`` logits; it keeps one
+      float32 tile of at most 4,096 tokens x 32,768 vocabulary entries and its gradient
+      (:data:`FUSED_HEAD_TOKENS`, :data:`FUSED_HEAD_VOCAB`).
+    * ``overhead``: :data:`OVERHEAD_GIB` for the CUDA context and fragmentation.
     """
     text = _text_config(config)
     width = DTYPE_BYTES.get(dtype, 4)
@@ -242,11 +279,16 @@ def memory_estimate(config, total: int, trainable: int, dtype: str, batch: int, 
         layer_acts = layers * tokens * hidden * width + per_layer
     else:
         layer_acts = layers * per_layer
-    logits = tokens * vocab * 4 * 2
+    # TRL's SFTTrainer scores tokens with a fused LM head (trl/trainer/utils.py add_fused_lm_head): the
+    # (batch, seq, vocab) logits never exist; it holds one float32 tile of TOKEN_CHUNK_SIZE tokens x
+    # _CHUNKED_LOGPROB_CHUNK_SIZE vocabulary entries at a time, and its gradient (TRL 1.16)
+    logits = min(tokens, FUSED_HEAD_TOKENS) * min(vocab, FUSED_HEAD_VOCAB) * 4 * 2
     parts = {
         "weights": total * width,
         "adapter_and_optimizer": trainable * ADAM_BYTES_PER_TRAINABLE,
-        "activations": layer_acts + logits,
+        "activations": layer_acts,
+        "logits": logits,
+        "overhead": OVERHEAD_GIB * GIB,
     }
     parts["total"] = sum(parts.values())
     return {k: round(v / GIB, 2) for k, v in parts.items()}
@@ -262,8 +304,13 @@ def plan(recipe, rows: int | None = None) -> dict:
     ``steps_per_epoch`` (ceil(ceil(train_rows / batch) / accumulation), as the Trainer
     counts), ``total_steps`` (``max_steps`` if > 0, else ceil(epochs x steps_per_epoch)),
     ``warmup_steps`` (ceil(warmup_ratio x total_steps)), ``epochs``, ``max_length``,
-    ``gradient_checkpointing``, ``memory_gb`` (see :func:`memory_estimate`) and
-    ``memory_note``. Raises ``ValueError`` if the model config or the data cannot be read.
+    ``gradient_checkpointing``, ``memory_gb`` (see :func:`memory_estimate`, at this
+    machine's dtype) and ``memory_note``; per GPU of :data:`GPUS` (at the dtype that GPU
+    would use): ``fits`` (LoRA), ``full_finetune`` (``memory_gb``, ``fits``: every
+    parameter trained, :data:`FULL_FT_BYTES_PER_PARAM` bytes each), ``hours`` (an upper
+    bound from FLOPs at :data:`UTILISATION`) and ``cost_usd`` (where Hugging Face rents
+    it), with ``gpus`` and ``time_note`` saying what they assume. Raises ``ValueError`` if
+    the model config or the data cannot be read.
 
     >>> from toolft.recipe import Recipe
     >>> r = Recipe()
@@ -281,6 +328,22 @@ def plan(recipe, rows: int | None = None) -> dict:
     steps_per_epoch = max(math.ceil(math.ceil(train_rows / batch) / accum), 1)
     total_steps = t.max_steps if t.max_steps > 0 else math.ceil(t.num_train_epochs * steps_per_epoch)
     dtype = run_dtype(recipe.model.dtype)
+    memory = memory_estimate(config, total, trainable, dtype, batch, t.max_length, t.gradient_checkpointing)
+    tokens = total_steps * batch * accum * t.max_length  # an upper bound: rows are padded to the batch's longest
+    per_gpu, full_per_gpu, hours, cost = {}, {}, {}, {}
+    for name, gpu in GPUS.items():
+        gpu_dtype = recipe.model.dtype if recipe.model.dtype != "auto" else ("bfloat16" if gpu.bf16 else "float16")
+        per_gpu[name] = memory_estimate(config, total, trainable, gpu_dtype, batch, t.max_length,
+                                        t.gradient_checkpointing)["total"] <= gpu.memory_gib
+        full = memory_estimate(config, total, 0, gpu_dtype, batch, t.max_length, t.gradient_checkpointing)
+        full_gib = full["total"] - full["weights"] + total * FULL_FT_BYTES_PER_PARAM / GIB
+        full_per_gpu[name] = (round(full_gib, 2), full_gib <= gpu.memory_gib)
+        # forward 2N FLOPs a token, backward 2N more for the activations' gradients (the frozen base needs no
+        # weight gradients), and 2N again when checkpointing recomputes the forward
+        flops = tokens * total * (6 if t.gradient_checkpointing else 4)
+        hours[name] = round(flops / (gpu.peak_tflops * 1e12 * UTILISATION) / 3600, 2)
+        if gpu.usd_per_hour is not None:
+            cost[name] = round(hours[name] * gpu.usd_per_hour, 2)
     return {
         "model": recipe.model.name_or_path,
         "dtype": dtype,
@@ -297,7 +360,16 @@ def plan(recipe, rows: int | None = None) -> dict:
         "epochs": t.num_train_epochs,
         "max_length": t.max_length,
         "gradient_checkpointing": bool(t.gradient_checkpointing),
-        "memory_gb": memory_estimate(config, total, trainable, dtype, batch, t.max_length,
-                                     t.gradient_checkpointing),
+        "memory_gb": memory,
         "memory_note": MEMORY_NOTE,
+        "fits": per_gpu,
+        "full_finetune": {"memory_gb": {g: m for g, (m, _) in full_per_gpu.items()},
+                          "fits": {g: ok for g, (_, ok) in full_per_gpu.items()}},
+        "gpus": {name: {"memory_gib": g.memory_gib, "bf16": g.bf16, "peak_tflops": g.peak_tflops,
+                        "usd_per_hour": g.usd_per_hour, "hardware": g.hardware} for name, g in GPUS.items()},
+        "hours": hours,
+        "cost_usd": cost,
+        "time_note": (f"At most: every row counted at max_length, {UTILISATION:.0%} of each GPU's 16-bit peak; "
+                      f"prices from huggingface.co/pricing as of {PRICES_AS_OF}. A running job's ETA comes from "
+                      "its measured steps."),
     }

@@ -103,6 +103,11 @@ class TrainingSettings:
                                    "wrecking the adapter.", min=0.0, min_exclusive=True)
     logging_steps: int = _f(5, "Write loss and learning rate to the run folder every this many steps.", min=1)
     eval_steps: int = _f(0, "Compute the held-out loss every this many steps; 0 means once per epoch.", min=0)
+    save_steps: int = _f(100, "Save a checkpoint (adapter, optimizer and schedule) every this many steps, so a "
+                              "cancelled, crashed or restarted run resumes from there. Too often costs time and "
+                              "disk; too rarely loses more work.", min=1)
+    save_total_limit: int = _f(2, "Keep only the newest this many checkpoints (older ones are deleted).", min=1,
+                               max=100)
     seed: int = _f(42, "Random seed for adapter initialisation and data order, for repeatable runs.", min=0,
                    max=2**32 - 1)
 

@@ -10,6 +10,7 @@
       train.log       human-readable log (stdout and stderr of the trainer)
       data/           train.jsonl and eval.jsonl: the exact split used
       adapter/        the PEFT adapter and tokenizer, when training completed
+      checkpoints/    checkpoint-STEP/ folders (adapter, optimizer, scheduler, RNG and data position)
 
 Writers replace ``status.json`` atomically, so a reader never sees half a file.
 """
@@ -22,7 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-FINAL_STATES = ("completed", "failed", "cancelled")
+FINAL_STATES = ("completed", "failed", "cancelled", "interrupted")
+RESUMABLE_STATES = ("failed", "cancelled", "interrupted")
 
 
 @dataclass
@@ -55,6 +57,22 @@ class RunFolder:
     @property
     def adapter_path(self) -> Path:
         return self.path / "adapter"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.path / "checkpoints"
+
+    def last_checkpoint(self) -> Path | None:
+        """The newest complete ``checkpoints/checkpoint-STEP`` folder, or None.
+
+        A checkpoint counts once the Trainer wrote its ``trainer_state.json`` (the last file
+        it saves), so a save cut short by a kill is never resumed from.
+        """
+        if not self.checkpoints_dir.is_dir():
+            return None
+        done = [p for p in self.checkpoints_dir.glob("checkpoint-*")
+                if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()]
+        return max(done, key=lambda p: int(p.name.split("-")[-1]), default=None)
 
     @property
     def data_dir(self) -> Path:

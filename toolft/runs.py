@@ -39,6 +39,25 @@ def training_command(recipe_path: Path, run_dir: Path) -> list[str]:
     return [sys.executable, "-m", "toolft", "train", str(recipe_path), "--run-dir", str(run_dir)]
 
 
+def resume_command(run_dir: Path) -> list[str]:
+    """The command that continues a run from its last checkpoint."""
+    return [sys.executable, "-m", "toolft", "runs", "resume", str(run_dir)]
+
+
+def resume_problem(run: RunFolder) -> str | None:
+    """Why ``run`` cannot be resumed, or None when it can."""
+    from toolft.runfolder import RESUMABLE_STATES
+
+    state = run.read_status().get("state")
+    if state not in RESUMABLE_STATES:
+        return f"{run.name} is {state or 'not a run'}; only a failed, cancelled or interrupted run can be resumed"
+    if not run.recipe_path.is_file() or not (run.data_dir / "train.jsonl").is_file():
+        return f"{run.name} has no recipe.yaml or data/train.jsonl to resume with"
+    if run.last_checkpoint() is None:
+        return f"{run.name} has no complete checkpoint yet (it stopped before its first save)"
+    return None
+
+
 def run_slug(name: str) -> str:
     """The part of a run folder's name that comes from the recipe's name.
 
@@ -118,8 +137,9 @@ class JobRunner:
             if _trainer_alive(status):
                 return run
             # its trainer is gone without a final word (killed, or the server restarted)
-            run.write_status(state="failed", error="interrupted: the trainer process is gone "
-                                                   "(the server may have restarted); see train.log")
+            resumable = " It can be resumed from its last checkpoint." if run.last_checkpoint() else ""
+            run.write_status(state="interrupted", error="interrupted: the trainer process is gone (killed, or the "
+                                                        f"server restarted); see train.log.{resumable}")
         return None
 
     def _finish_locked(self) -> None:
@@ -130,6 +150,12 @@ class JobRunner:
             return
         status = run.read_status()
         if status.get("state") not in FINAL_STATES:
+            if proc.returncode < 0:  # killed by a signal (kill -9, the OOM killer): it can resume
+                name = signal.Signals(-proc.returncode).name if -proc.returncode in signal.valid_signals() else "?"
+                resumable = " It can be resumed from its last checkpoint." if run.last_checkpoint() else ""
+                run.write_status(state="interrupted", error=f"interrupted: the trainer was killed ({name}); "
+                                                            f"see train.log.{resumable}")
+                return
             last = next((line for line in reversed(run.tail_log(2000).splitlines()) if line.strip()), "")
             run.write_status(state="failed", error=f"trainer exited with code {proc.returncode}: "
                                                     f"{last.strip() or 'see train.log'}")
@@ -137,23 +163,45 @@ class JobRunner:
     def start(self, recipe: Recipe, name: str | None = None) -> RunFolder:
         """Write a new run folder for ``recipe`` and launch training; raise JobBusyError if busy."""
         with self._lock:
-            if self._active_locked() is not None:
-                raise JobBusyError("a training run is already in progress; cancel it or wait for it to finish")
+            self._refuse_if_busy_locked()
             run = RunFolder(new_run_dir(name or recipe.name))
             save_recipe(recipe, run.recipe_path)
             command = training_command(run.recipe_path, run.path)
             run.write_status(state="queued", command=command, created_at=time.time())
-            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-            try:
-                with run.log_path.open("ab") as log:
-                    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            env=env, cwd=os.getcwd(), start_new_session=True)
-            except OSError as exc:
-                run.write_status(state="failed", error=f"could not start the trainer: {exc}")
-                raise
-            self._proc, self._run = proc, run
-            run.write_status(pid=proc.pid, pid_started=process_start_time(proc.pid))
-            return run
+            return self._spawn_locked(run, command)
+
+    def resume(self, run: RunFolder) -> RunFolder:
+        """Continue ``run`` from its last checkpoint in a new trainer process.
+
+        Raises JobBusyError if a job runs, ValueError if the run cannot be resumed.
+        """
+        with self._lock:
+            self._refuse_if_busy_locked()
+            problem = resume_problem(run)
+            if problem:
+                raise ValueError(problem)
+            command = resume_command(run.path)
+            run.write_status(command=command)  # the state stays until the trainer says "running"
+            return self._spawn_locked(run, command)
+
+    def _refuse_if_busy_locked(self) -> None:
+        active = self._active_locked()
+        if active is not None:
+            raise JobBusyError(f"run {active.name} is in progress; cancel it or wait for it to finish")
+
+    def _spawn_locked(self, run: RunFolder, command: list[str]) -> RunFolder:
+        """Start ``command`` as the trainer of ``run`` (in its own session, output to train.log)."""
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        try:
+            with run.log_path.open("ab") as log:
+                proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        env=env, cwd=os.getcwd(), start_new_session=True)
+        except OSError as exc:
+            run.write_status(state="failed", error=f"could not start the trainer: {exc}")
+            raise
+        self._proc, self._run = proc, run
+        run.write_status(pid=proc.pid, pid_started=process_start_time(proc.pid))
+        return run
 
     def cancel(self, timeout: float = 30.0) -> RunFolder | None:
         """Ask the running trainer to stop (SIGTERM), wait, then kill; return the cancelled run."""

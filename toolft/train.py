@@ -130,7 +130,9 @@ def sft_config(recipe: Recipe, output_dir: Path, has_eval: bool):
         logging_steps=t.logging_steps,
         eval_strategy=("steps" if t.eval_steps else "epoch") if has_eval else "no",
         eval_steps=t.eval_steps or None,
-        save_strategy="no",
+        save_strategy="steps",  # checkpoints/checkpoint-STEP: what `toolft runs resume` continues from
+        save_steps=t.save_steps,
+        save_total_limit=t.save_total_limit,
         report_to="none",
         seed=t.seed,
         use_cpu=not on_gpu,
@@ -163,8 +165,10 @@ def _progress_callback(run: RunFolder, cancel_requested):
         def on_train_begin(self, args, state, control, **kwargs):
             if not state.is_world_process_zero:  # under accelerate launch, rank 0 alone writes
                 return
-            # train_started_at excludes data and model loading, so ETAs use step time only
-            run.write_status(state="running", step=0, total_steps=state.max_steps, train_started_at=time.time())
+            # train_started_at excludes data and model loading, so ETAs use step time only; a resumed run
+            # starts at its checkpoint's step (train_started_step), so the ETA counts only steps done here
+            run.write_status(state="running", step=state.global_step, total_steps=state.max_steps,
+                             train_started_at=time.time(), train_started_step=state.global_step)
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if not state.is_world_process_zero:
@@ -183,14 +187,18 @@ def _progress_callback(run: RunFolder, cancel_requested):
                 run.write_status(step=state.global_step, total_steps=state.max_steps, epoch=state.epoch)
             if cancel_requested():
                 control.should_training_stop = True
+                control.should_save = True  # a cancelled run keeps its last step: it can be resumed
 
     return RunFolderCallback()
 
 
 # --------------------------------------------------------------------------- the run
-def run_training(recipe_path: str | Path, run_dir: str | Path) -> int:
+def run_training(recipe_path: str | Path, run_dir: str | Path, resume: bool = False) -> int:
     """Train according to ``recipe_path`` into ``run_dir``; return a process exit code.
 
+    ``resume``: continue the run in ``run_dir`` from its last checkpoint, on its saved data
+    split, with the step count, learning-rate schedule and data order carried on (the
+    Trainer restores them from the checkpoint); new metrics are appended to the same curves.
     Never raises: failures are written to ``status.json`` (``state: failed`` and
     ``error``) and the traceback to ``train.log``.
     """
@@ -210,16 +218,25 @@ def run_training(recipe_path: str | Path, run_dir: str | Path) -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     from toolft.runs import process_start_time
 
-    run.write_status(state="running", started_at=time.time(), step=0, total_steps=None, error=None,
-                     pid=os.getpid(), pid_started=process_start_time(os.getpid()))
+    checkpoint = run.last_checkpoint() if resume else None
+    if resume:
+        run.write_status(state="running", error=None, finished_at=None, resumed_from=checkpoint and checkpoint.name,
+                         pid=os.getpid(), pid_started=process_start_time(os.getpid()))
+    else:
+        run.write_status(state="running", started_at=time.time(), step=0, total_steps=None, error=None,
+                         pid=os.getpid(), pid_started=process_start_time(os.getpid()))
     try:
         # setup
         recipe = load_recipe(recipe_path)
         if main and Path(recipe_path).resolve() != run.recipe_path.resolve():
             save_recipe(recipe, run.recipe_path)
-        trainer = _setup_trainer(recipe, run, lambda: cancelled["flag"])
+        if resume and checkpoint is None:
+            raise FileNotFoundError(f"{run.name} has no complete checkpoint to resume from")
+        if checkpoint is not None:
+            log.info("resuming from %s", checkpoint.name)
+        trainer = _setup_trainer(recipe, run, lambda: cancelled["flag"], resume=resume)
         # train
-        trainer.train()
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         if cancelled["flag"]:
             run.write_status(state="cancelled", finished_at=time.time())
             log.info("run cancelled")
@@ -234,14 +251,32 @@ def run_training(recipe_path: str | Path, run_dir: str | Path) -> int:
     except Exception as exc:  # noqa: BLE001 - every failure must end up in status.json
         log.error("training failed:\n%s", traceback.format_exc())
         state = "cancelled" if cancelled["flag"] else "failed"
-        run.write_status(state=state, error=f"{type(exc).__name__}: {exc}", finished_at=time.time())
+        run.write_status(state=state, error=f"{type(exc).__name__}: {exc}{_advice(exc)}", finished_at=time.time())
         return 1
     finally:
         # cleanup
         logging.getLogger().handlers.clear()
 
 
-def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
+def _advice(exc: BaseException) -> str:
+    """A concrete next step for failures with a known cure (out of memory), else ""."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    if "out of memory" in text or "outofmemory" in text or "can't allocate memory" in text:
+        return (" | Out of memory: lower training.per_device_train_batch_size (raise gradient_accumulation_steps "
+                "to keep the effective batch) or training.max_length, or turn training.gradient_checkpointing on.")
+    return ""
+
+
+def _saved_split(run: RunFolder) -> tuple[list[dict], list[dict], list[str]]:
+    """A run's own data split (``data/train.jsonl``, ``data/eval.jsonl``), as written when it started."""
+    from toolft.data.records import load_records
+
+    train = load_records(run.data_dir / "train.jsonl").records
+    held = run.data_dir / "eval.jsonl"
+    return train, (load_records(held).records if held.is_file() and held.stat().st_size else []), []
+
+
+def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested, resume: bool = False):
     from transformers import PrinterCallback
     from trl import SFTTrainer
 
@@ -249,12 +284,13 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested):
     from toolft.modeling import load_base_model, load_tokenizer, resolve_model_path
     from toolft.preflight import check_or_raise
 
-    for problem in check_or_raise(recipe):  # the same check as the CLI and the app, before anything loads
+    # the same check as the CLI and the app, before anything loads (a resumed run trains on its saved split)
+    for problem in check_or_raise(recipe, data=not resume):
         log.warning("%s", problem)
-    train_rows, eval_rows, warnings = load_training_rows(recipe)
+    train_rows, eval_rows, warnings = _saved_split(run) if resume else load_training_rows(recipe)
     for warning in warnings:
         log.warning(warning)
-    if not isinstance(run, _ReadOnlyRun):
+    if not isinstance(run, _ReadOnlyRun) and not resume:
         write_jsonl(train_rows, run.data_dir / "train.jsonl")
         write_jsonl(eval_rows, run.data_dir / "eval.jsonl")
     log.info("data: %d training rows, %d held out", len(train_rows), len(eval_rows))

@@ -53,10 +53,16 @@ def plan_markdown(p: dict) -> str:
         f"| Data | {p['train_rows']} training rows · {p['eval_rows']} held out |",
         f"| Steps | {p['steps_per_epoch']} per epoch, **{p['total_steps']} in all** for {epochs} "
         f"({p['warmup_steps']} warm-up) · effective batch {p['effective_batch']} |",
-        f"| Memory (estimate) | **{mem['total']} GB** = weights {mem['weights']} + adapter & optimizer "
-        f"{mem['adapter_and_optimizer']} + activations {mem['activations']} |",
+        f"| Memory here (estimate) | **{mem['total']} GB** = weights {mem['weights']} + adapter & optimizer "
+        f"{mem['adapter_and_optimizer']} + activations {mem['activations']} + loss head {mem['logits']} + "
+        f"overhead {mem['overhead']} |",
+        "| Fits (LoRA) | " + " · ".join(f"{g} {'✓' if ok else '✗'}" for g, ok in p["fits"].items()) + " |",
+        "| Full fine-tune instead | " + " · ".join(f"{g} {'✓' if ok else '✗'}"
+                                               for g, ok in p["full_finetune"]["fits"].items()) + " |",
+        "| Time, at most | " + " · ".join(f"{g} {h:g} h" + (f" (${p['cost_usd'][g]:.2f})" if g in p["cost_usd"] else "")
+                                        for g, h in p["hours"].items()) + " |",
         "",
-        f"<small>{p['memory_note']}</small>",
+        f"<small>{p['memory_note']} {p['time_note']}</small>",
     ])
 
 

@@ -80,6 +80,26 @@ def cancel() -> str:
     return f"Cancelled run **{run.name}**." if run else "No training run is in progress."
 
 
+def resume() -> str:
+    """Continue the run shown (the newest) from its last checkpoint; a message saying what happened."""
+    from toolft.runs import RUNNER, JobBusyError
+
+    run = current_run()
+    if run is None:
+        return "There is no run to resume yet."
+    from toolft.ui.shared_model import release_model
+
+    try:
+        release_model()
+        RUNNER.resume(run)
+    except (JobBusyError, ValueError) as exc:
+        return f"**Not resumed:** {exc}."
+    except OSError as exc:
+        return f"**Not resumed:** could not start the trainer: {exc}"
+    checkpoint = run.last_checkpoint()
+    return f"Resuming run **{run.name}** from {checkpoint.name if checkpoint else 'its last checkpoint'}."
+
+
 def current_run() -> RunFolder | None:
     """The run to show: the one training now, else the newest one, else None."""
     from toolft.runs import RUNNER, list_runs
@@ -107,9 +127,10 @@ def status_markdown(run: RunFolder, status: dict, now: float | None = None) -> s
         done = min(step / total, 1.0)
         progress = f"`{_bar(done)}` step **{step}/{total}** ({done:.0%})"
         started = status.get("train_started_at") or status.get("started_at")  # ETA from step time only
-        if state == "running" and started and step:
+        done_here = step - (status.get("train_started_step") or 0)  # a resumed run counts from its checkpoint
+        if state == "running" and started and done_here > 0:
             elapsed = now - started
-            progress += f" · elapsed {duration(elapsed)} · ETA {duration(elapsed / step * (total - step))}"
+            progress += f" · elapsed {duration(elapsed)} · ETA {duration(elapsed / done_here * (total - step))}"
         lines.append(progress)
     elif state in ("queued", "running") and status.get("phase"):
         # a one-off step before training, such as building tiny-qwen3 on its first use
@@ -127,6 +148,8 @@ def status_markdown(run: RunFolder, status: dict, now: float | None = None) -> s
         lines.append(f"Took {duration(status['finished_at'] - status['started_at'])}.")
     if status.get("error"):
         lines.append(f"**Error:** {status['error']}")
+    if state in ("failed", "cancelled", "interrupted") and run.last_checkpoint() is not None:
+        lines.append(f"**Resume** continues it from {run.last_checkpoint().name}.")
     if state == "completed" and run.has_adapter():
         lines.append("The adapter is saved: try it in the **Playground** tab.")
     return "\n\n".join(lines)
@@ -186,6 +209,7 @@ def build_train_tab(demo, recipe_state) -> None:
     with gr.Row():
         launch_btn = gr.Button("Launch training", variant="primary")
         cancel_btn = gr.Button("Cancel", variant="stop")
+        resume_btn = gr.Button("Resume", elem_id="train-resume")
     message = gr.Markdown()
     status = gr.Markdown("Loading…")
     plot = gr.Plot(label="Loss and learning rate")
@@ -205,6 +229,8 @@ def build_train_tab(demo, recipe_state) -> None:
     launch_btn.click(launch, inputs=[recipe_state], outputs=[message]).then(
         on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key], show_progress="hidden")
     cancel_btn.click(cancel, outputs=[message])
+    resume_btn.click(resume, outputs=[message]).then(
+        on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key], show_progress="hidden")
     timer.tick(on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key])
     demo.load(on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key], show_progress="hidden")
     demo.load(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
