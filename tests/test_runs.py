@@ -74,5 +74,5 @@ def test_a_run_whose_trainer_is_gone_is_marked_interrupted(tmp_path):
     assert runner.active() is None
     for run in (dead, reused):
         status = run.read_status()
-        assert status["state"] == "failed" and "interrupted" in status["error"]
+        assert status["state"] == "interrupted" and "trainer process is gone" in status["error"]
     assert runner.cancel() is None  # nothing to cancel, and nothing was signalled

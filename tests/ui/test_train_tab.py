@@ -43,7 +43,7 @@ def test_launch_refuses_while_a_job_runs():
     # a run folder whose trainer pid is alive (this test process) counts as the running job
     make_run("20250101-000000-busy", {"state": "running", "pid": os.getpid(), "step": 3, "total_steps": 10})
     message = launch(load_recipe("tiny-cpu").to_dict())
-    assert "Not launched" in message and "already in progress" in message
+    assert message == "**Not launched:** run 20250101-000000-busy is in progress; cancel it or wait for it to finish."
     assert len(list(runs_dir().iterdir())) == 1
 
 
