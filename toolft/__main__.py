@@ -8,6 +8,7 @@ Commands::
     data inspect FILE --row N [--model M] --json one row as training tokenizes it
     plan RECIPE [--json]                         parameters, steps and memory before training
     train RECIPE --run-dir DIR                   train; DIR becomes a run folder
+    export RECIPE --out DIR                      recipe.yaml, trl-sft.yaml for `trl sft`, accelerate command
     eval --run-dir DIR [--data FILE] [--json]    base vs fine-tuned on held-out rows
     score --data GOLD --predictions PRED [--json] score any model's raw outputs (BFCL-style rules)
     runs list [--json]                           the run folders under TOOLFT_HOME
@@ -202,6 +203,23 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from toolft.export import export_recipe
+
+    recipe = _load_recipe(args.recipe)
+    try:
+        result = export_recipe(recipe, args.out)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        _print_json(result)
+        return 0
+    print("wrote " + ", ".join(result["files"]))
+    for name, command in result["commands"].items():
+        print(f"{name:>10}: {command}")
+    return 0
+
+
 def cmd_train(args) -> int:
     from toolft.train import run_training
 
@@ -372,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("recipe", help=recipe_help)
     p.add_argument("--run-dir", required=True, help="the run folder to create or fill")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("export", help="the recipe as YAML, as a `trl sft --config` file and as an accelerate command")
+    p.add_argument("recipe", help=recipe_help)
+    p.add_argument("--out", required=True, help="folder to write recipe.yaml, trl-sft.yaml (and sample.jsonl) into")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("eval", help="compare base and fine-tuned on held-out rows")
     p.add_argument("--run-dir", required=True)

@@ -115,3 +115,14 @@ def test_data_outside_the_upload_folder_is_refused(tmp_path):
         recipe, status, plan, _ = apply_data(default_recipe(), {"train_file": path, "sample_rows": None})
         assert "data.train_file" in status and "not allowed" in status
         assert "secret" not in plan
+
+
+def test_export_for_trl_and_accelerate():
+    from toolft.ui.recipe_tab import export_for_tools
+
+    path, message = export_for_tools(load_recipe("tiny-cpu").to_dict())
+    assert path.endswith("trl-sft.yaml") and "trl sft --config" in message and "accelerate launch" in message
+    assert "datasets:" in open(path, encoding="utf-8").read()
+    bad = load_recipe("tiny-cpu").to_dict()
+    bad["lora"]["r"] = 0
+    assert export_for_tools(bad) == (None, "**Fix the recipe first:**\n\n- `lora.r`: must be at least 1 (got 0)")

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from toolft.recipe import Recipe, RecipeError, field_type, iter_fields, load_recipe, recipe_to_yaml
-from toolft.ui.common import check_recipe, problems_markdown, store_upload, warning_lines
+from toolft.ui.common import check_recipe, md_literal, problems_markdown, store_upload, warning_lines
 
 SECTION_TITLES = {"": "Recipe", "model": "Model", "lora": "LoRA adapter", "training": "Training", "data": "Data"}
 FIELDS = [(path, spec) for path, spec, _ in iter_fields(Recipe())]
@@ -176,6 +176,26 @@ def _make_input(path: str, spec, value):
     return gr.Textbox(value=value, label=path, info=info, lines=1)
 
 
+def export_for_tools(recipe: dict) -> tuple[str | None, str]:
+    """``(trl-sft.yaml path or None, markdown)``: the visitor's recipe for `trl sft` and `accelerate launch`."""
+    import tempfile
+
+    from toolft.export import export_recipe
+
+    checked, problems = check_recipe(recipe or {})
+    if checked is None or problems:
+        return None, problems_markdown(problems, "Fix the recipe first:") if problems else "Fix the recipe first."
+    try:
+        result = export_recipe(checked, tempfile.mkdtemp(prefix="toolft-export-"))
+    except (ValueError, OSError) as exc:
+        return None, f"**Not exported:** {md_literal(str(exc))}"
+    trl_file = next(f for f in result["files"] if f.endswith("trl-sft.yaml"))
+    commands = result["commands"]
+    return trl_file, ("Download `trl-sft.yaml` above; it names the data file and model as this server sees them, "
+                      "so edit those paths on another machine.\n\n```bash\n"
+                      f"{commands['trl']}\n{commands['accelerate']}\n```")
+
+
 def build_recipe_tab(recipe_state, data_state) -> None:
     """Lay out the Recipe tab; every change rebuilds ``recipe_state`` and the plan."""
     import gradio as gr
@@ -203,6 +223,10 @@ def build_recipe_tab(recipe_state, data_state) -> None:
                                 inputs.append(_make_input(path, spec, start_values[path]))
         with gr.Column(scale=2):
             plan_md = gr.Markdown(initial[2])
+            with gr.Accordion("Export for TRL and accelerate", open=False):
+                export_btn = gr.Button("Export this recipe")
+                export_file = gr.File(label="trl-sft.yaml (for `trl sft --config`)", interactive=False)
+                export_md = gr.Markdown()
 
     def download_update(yaml_path):
         return gr.update(value=yaml_path, interactive=yaml_path is not None)
@@ -232,3 +256,4 @@ def build_recipe_tab(recipe_state, data_state) -> None:
     preset.input(on_preset, inputs=[preset, data_state], outputs=full)
     data_state.change(on_data, inputs=[recipe_state, data_state], outputs=full)
     upload.upload(on_load, inputs=[upload], outputs=full)
+    export_btn.click(export_for_tools, inputs=[recipe_state], outputs=[export_file, export_md])
