@@ -157,6 +157,15 @@ def test_cli_eval_reports_base_and_finetuned(trained_run):
     assert text.returncode == 0 and "full-call accuracy (right tool and right arguments)" in text.stdout
 
 
+def test_the_curves_of_a_real_tiny_run_read_as_learning(trained_run):
+    from toolft.diagnose import diagnose
+
+    result = diagnose(trained_run.read_metrics())
+    names = [v["verdict"] for v in result["verdicts"]]
+    assert names[0] in ("learning", "plateau") and not {"diverging", "not_learning"} & set(names)
+    assert result["train_points"] == 20
+
+
 def test_bad_recipe_fails_with_one_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("training:\n  learning_rate: -1\n  lerning_rate: 2\n")

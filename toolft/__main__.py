@@ -13,6 +13,7 @@ Commands::
     score --data GOLD --predictions PRED [--json] score any model's raw outputs (BFCL-style rules)
     runs list [--json]                           the run folders under TOOLFT_HOME
     runs resume RUN_DIR                          continue a stopped run from its last checkpoint
+    runs diagnose RUN_DIR [--json]               read its curves: learning, plateau, diverging, overfitting...
     tiny build [--from-scratch]                  install (or pre-train) the offline tiny-qwen3 model
 
 RECIPE is a preset name (see ``plan --help``) or a YAML path. Expected failures
@@ -319,6 +320,22 @@ def cmd_runs_resume(args) -> int:
     return run_training(run.recipe_path, run.path, resume=True)
 
 
+def cmd_runs_diagnose(args) -> int:
+    from toolft.diagnose import diagnose
+    from toolft.runfolder import RunFolder
+
+    run = RunFolder(Path(args.run_dir))
+    if not run.status_path.is_file():
+        raise UsageError(f"{args.run_dir} is not a run folder")
+    result = {"run_dir": str(run.path), **diagnose(run.read_metrics())}
+    if args.json:
+        _print_json(result)
+        return 0
+    for v in result["verdicts"]:
+        print(f"{v['severity']}: {v['verdict']}: {v['message']}")
+    return 0
+
+
 def cmd_tiny_build(args) -> int:
     from toolft.tiny import ensure_tiny_model
 
@@ -426,6 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = runs.add_parser("resume", help="continue a failed, cancelled or interrupted run from its last checkpoint")
     p.add_argument("run_dir")
     p.set_defaults(func=cmd_runs_resume)
+    p = runs.add_parser("diagnose", help="read a run's loss curves: learning, plateau, not learning, diverging, "
+                                         "overfitting, generalisation gap")
+    p.add_argument("run_dir")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs_diagnose)
 
     tiny = sub.add_parser("tiny", help="the offline tiny-qwen3 model").add_subparsers(dest="tiny_command", required=True)
     p = tiny.add_parser("build", help="install tiny-qwen3 now (otherwise done on first use)")

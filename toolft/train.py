@@ -177,7 +177,8 @@ def _progress_callback(run: RunFolder, cancel_requested):
             event = "eval" if "eval_loss" in logs else ("end" if "train_runtime" in logs else "train")
             record = {"event": event, "step": state.global_step, "epoch": round(state.epoch or 0.0, 4),
                       "time": time.time()}
-            record.update({k: v for k, v in logs.items() if isinstance(v, (int, float)) and math.isfinite(v)})
+            # NaN / inf are written as null (JSON has no NaN): `runs diagnose` reads them as divergence
+            record.update({k: (v if math.isfinite(v) else None) for k, v in logs.items() if isinstance(v, (int, float))})
             run.append_metrics(record)
             log.info("step %s/%s %s", state.global_step, state.max_steps,
                      " ".join(f"{k}={v:.4g}" for k, v in logs.items() if isinstance(v, float)))

@@ -148,11 +148,24 @@ def status_markdown(run: RunFolder, status: dict, now: float | None = None) -> s
         lines.append(f"Took {duration(status['finished_at'] - status['started_at'])}.")
     if status.get("error"):
         lines.append(f"**Error:** {status['error']}")
+    reading = curve_reading(run)
+    if reading:
+        lines.append(reading)
     if state in ("failed", "cancelled", "interrupted") and run.last_checkpoint() is not None:
         lines.append(f"**Resume** continues it from {run.last_checkpoint().name}.")
     if state == "completed" and run.has_adapter():
         lines.append("The adapter is saved: try it in the **Playground** tab.")
     return "\n\n".join(lines)
+
+
+def curve_reading(run: RunFolder) -> str:
+    """The verdicts of :func:`toolft.diagnose.diagnose` on the run's curves, one markdown line each."""
+    from toolft.diagnose import diagnose
+
+    marks = {"ok": "✓", "warning": "⚠", "error": "✗"}
+    verdicts = [v for v in diagnose(run.read_metrics())["verdicts"] if v["verdict"] != "too_early"]
+    return "\n".join(f"- {marks[v['severity']]} **{v['verdict'].replace('_', ' ')}**: {v['message']}"
+                     for v in verdicts)
 
 
 def metrics_figure(events: list[dict]):
