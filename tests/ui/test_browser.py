@@ -257,3 +257,46 @@ def test_playground_and_evaluate_tabs(app_url, tmp_path):
             assert json.loads(json.dumps(run.read_status()))["state"] == "completed"
         finally:
             browser.close()
+
+
+def test_edit_launch_watch_cancel_resume(app_url, tmp_path):
+    """A real training job from the browser: edit the recipe, launch, watch the chart and the step count grow,
+    cancel (a checkpoint is kept), resume, and see it finish with the curve continued."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from toolft.runfolder import RunFolder
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(app_url)
+            page.get_by_role("tab", name="Recipe").click()
+            for label, value in (("data.sample_rows", "60"), ("training.max_steps", "40"),
+                                 ("training.save_steps", "3"), ("training.logging_steps", "1")):
+                box = page.get_by_label(label, exact=True)
+                box.fill(value)
+                box.press("Tab")
+                page.wait_for_timeout(500)
+            expect(page.get_by_text("40 in all")).to_be_visible(timeout=30_000)
+            page.get_by_role("tab", name="Train").click()
+            expect(page.get_by_text("Ready: recipe")).to_be_visible(timeout=30_000)
+            page.get_by_role("button", name="Launch training").click()
+            expect(page.get_by_text(re.compile(r"step \*?\*?[4-9]/40|step \*?\*?[1-3]\d/40"))).to_be_visible(
+                timeout=180_000)
+            expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+            page.get_by_role("button", name="Cancel").click()
+            expect(page.get_by_text(re.compile(r"Cancelled run"))).to_be_visible(timeout=60_000)
+            expect(page.get_by_text(re.compile(r"\*\*Resume\*\* continues it from checkpoint-\d+|Resume continues it "
+                                               r"from checkpoint-\d+"))).to_be_visible(timeout=60_000)
+            run = RunFolder(sorted((APP_HOME["path"] / "runs").iterdir())[-1])
+            stopped = run.read_status()["step"]
+            assert run.read_status()["state"] == "cancelled" and 0 < stopped < 40
+            page.locator("#train-resume").click()
+            expect(page.get_by_text(re.compile("Resuming run"))).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(re.compile(r": completed"))).to_be_visible(timeout=240_000)
+            steps = [e["step"] for e in run.read_metrics() if e["event"] == "train"]
+            assert steps == list(range(1, 41)) and run.read_status()["resumed_from"] == f"checkpoint-{stopped}"
+            expect(page.get_by_text("The adapter is saved")).to_be_visible()
+        finally:
+            browser.close()
