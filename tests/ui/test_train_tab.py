@@ -113,3 +113,14 @@ def test_a_model_build_before_training_shows_its_progress_and_eta():
     status = refresh()[0]
     assert "Preparing: building tiny-qwen3 (first use only, then cached)" in status
     assert "step 450/1800 (25%)" in status and "ETA 2m 15s" in status
+
+
+def test_a_busy_refusal_is_cleared_once_the_job_has_ended():
+    from toolft.ui.train_tab import stale_message_cleared
+
+    refusal = "**Not launched:** run 20250101-000000-busy is in progress; cancel it or wait for it to finish."
+    busy = make_run("20250101-000000-busy", {"state": "running", "pid": os.getpid(), "step": 3, "total_steps": 10})
+    assert stale_message_cleared(refusal) != ""  # still true: kept
+    busy.write_status(state="completed")
+    assert stale_message_cleared(refusal) == ""
+    assert stale_message_cleared("Started run **x**.") != ""

@@ -111,6 +111,17 @@ def current_run() -> RunFolder | None:
     return runs[0] if runs else None
 
 
+def stale_message_cleared(message: str | None):
+    """"" for a launch refusal that no longer applies (the job it named has ended), else no change."""
+    import gradio as gr
+    from toolft.runs import RUNNER
+
+    if message and message.startswith("**Not launched:** run ") and "is in progress" in message \
+            and RUNNER.active() is None:
+        return ""
+    return gr.skip()
+
+
 def _bar(done: float) -> str:
     """A text progress bar, ``done`` in [0, 1]."""
     filled = round(done * BAR_WIDTH)
@@ -234,16 +245,17 @@ def build_train_tab(demo, recipe_state) -> None:
     def on_recipe(recipe):
         return recipe_check(recipe), command_preview(recipe), ""  # an old launch message no longer applies
 
-    def on_tick(shown_key):
+    def on_tick(shown_key, shown_message):
         status_md, figure, log_text, key = refresh()
-        return status_md, figure if key != shown_key else gr.skip(), log_text, key
+        return (status_md, figure if key != shown_key else gr.skip(), log_text, key,
+                stale_message_cleared(shown_message))
 
     recipe_state.change(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
     launch_btn.click(launch, inputs=[recipe_state], outputs=[message]).then(
-        on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key], show_progress="hidden")
+        on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
     cancel_btn.click(cancel, outputs=[message])
     resume_btn.click(resume, outputs=[message]).then(
-        on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key], show_progress="hidden")
-    timer.tick(on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key])
-    demo.load(on_tick, inputs=[plot_key], outputs=[status, plot, log, plot_key], show_progress="hidden")
+        on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
+    timer.tick(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message])
+    demo.load(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
     demo.load(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
