@@ -39,6 +39,19 @@ def test_each_verdict(name, events, expected):
     assert verdicts(events) == expected, name
 
 
+def test_noise_is_not_a_verdict():
+    """A wobble on a memorised set is not divergence, and batch noise on a flat tail is not overfitting."""
+    import random
+
+    memorised = [3.0 * 0.7 ** i for i in range(20)] + [0.002, 0.003, 0.002, 0.006, 0.002, 0.003] * 3
+    assert "diverging" not in verdicts(curve(memorised))
+    rng = random.Random(0)
+    flagged = sum("overfitting" in verdicts(curve([3.0 * 0.9 ** i for i in range(20)] +
+                                                  [0.4 * (1 + rng.uniform(-0.3, 0.3)) for _ in range(40)]))
+                  for _ in range(100))
+    assert flagged <= 5
+
+
 def test_messages_carry_the_numbers():
     result = diagnose(curve([3.0 * 0.97 ** i for i in range(60)], [(30, 1.9), (60, 1.8)]))
     gap = next(v for v in result["verdicts"] if v["verdict"] == "generalisation_gap")

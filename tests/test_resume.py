@@ -77,8 +77,8 @@ def test_a_killed_trainer_is_interrupted_then_resumed_from_the_cli(tiny_model_pa
     proc = run_cli("runs", "resume", run.path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert run.read_status()["state"] == "completed" and run.read_status()["step"] == STEPS
-    steps = train_steps(run)
-    assert steps[-1] == STEPS and sorted(set(steps)) == list(range(1, STEPS + 1))  # steps after the checkpoint rerun
+    # the steps after the checkpoint were trained again; their first log was dropped: each step once, in order
+    assert train_steps(run) == list(range(1, STEPS + 1))
 
 
 def test_resume_refuses_what_it_cannot_continue(tmp_path):

@@ -149,3 +149,18 @@ def test_a_killed_build_is_rebuilt_not_reused(tmp_path):
     assert (built / "config.json").exists() and (built / "model.safetensors").exists()
     assert not any(p.name.endswith(".building") for p in models.iterdir())
     assert "pretrain step 120/120" in done.stderr  # rebuilt from scratch, not picked up half-way
+
+
+def test_a_rebuild_from_scratch_swaps_in_the_new_build(tmp_path, monkeypatch):
+    """`tiny build --from-scratch` keeps the finished model usable until the new one is complete."""
+    from toolft.tiny import ensure_tiny_model
+
+    monkeypatch.setenv("TOOLFT_MODELS_DIR", str(tmp_path / "models"))
+    spec = TinySpec(steps=6, **MINI)
+    first = ensure_tiny_model(spec)
+    seen = []
+    again = ensure_tiny_model(spec, from_scratch=True,
+                              progress=lambda step, total, eta: seen.append((first / "config.json").exists()))
+    assert again == first and seen and all(seen)  # the old build stayed in place while the new one trained
+    assert (again / "config.json").exists()
+    assert not [p.name for p in (tmp_path / "models").iterdir() if p.name.endswith((".building", ".old"))]

@@ -95,15 +95,25 @@ def stream_answer(model, tokenizer, messages: list[dict], tools: list[dict] | No
     import torch
     from transformers import TextIteratorStreamer
 
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
     text = render_prompt(tokenizer, messages, tools, sampling.enable_thinking)
     encoded = tokenizer(text, add_special_tokens=False, return_tensors="pt").to(next(model.parameters()).device)
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
     failure: list[BaseException] = []
+    stop = threading.Event()
+
+    class StopWhenAsked(StoppingCriteria):
+        """Ends generation at the next token once the caller stops reading (a visitor pressed Stop or left)."""
+
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device)
 
     def run() -> None:
         try:
             with torch.no_grad(), _adapter(model, use_adapter):
-                model.generate(**encoded, streamer=streamer, **sampling.generate_kwargs(tokenizer))
+                model.generate(**encoded, streamer=streamer, stopping_criteria=StoppingCriteriaList([StopWhenAsked()]),
+                               **sampling.generate_kwargs(tokenizer))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
             failure.append(exc)
             streamer.end()
@@ -111,10 +121,15 @@ def stream_answer(model, tokenizer, messages: list[dict], tools: list[dict] | No
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
     answer = ""
-    for piece in streamer:
-        answer += piece
-        yield answer.strip()
-    worker.join()
+    try:
+        for piece in streamer:
+            answer += piece
+            yield answer.strip()
+    finally:
+        # also when the caller closes this generator early: the model must be idle when the turn ends,
+        # or the next visitor would generate on it (and toggle its adapter) at the same time
+        stop.set()
+        worker.join()
     if failure:
         raise failure[0]
     yield answer.strip()
@@ -145,6 +160,7 @@ class ModelSlot:
         self._model_lock = threading.Lock()
         self._key = None
         self._loaded: tuple | None = None
+        self._generation = 0  # bumped by release(): a load that started before it is not kept
 
     def join(self) -> object:
         """Queue up; returns the ticket to pass to the other methods."""
@@ -178,15 +194,18 @@ class ModelSlot:
     def load(self, key, loader) -> tuple:
         """The loaded ``(model, tokenizer)`` for ``key``, calling ``loader()`` when another (or none) is loaded.
 
-        Call during your turn. The previous model is dropped before the next one loads.
+        Call during your turn. The previous model stays until the next one has loaded (a name
+        that fails to load evicts nothing); a :meth:`release` during the load wins: the new
+        model is handed to this caller but not kept.
         """
         with self._model_lock:
             if self._key == key and self._loaded is not None:
                 return self._loaded
-            self._key, self._loaded = None, None
+            generation = self._generation
         loaded = loader()
         with self._model_lock:
-            self._key, self._loaded = key, loaded
+            if generation == self._generation:
+                self._key, self._loaded = key, loaded
         return loaded
 
     def loaded_key(self):
@@ -199,6 +218,7 @@ class ModelSlot:
 
         with self._model_lock:
             self._key, self._loaded = None, None
+            self._generation += 1
         torch = sys.modules.get("torch")  # only if a model was ever loaded in this process
         if torch is not None and torch.cuda.is_available():
             torch.cuda.empty_cache()

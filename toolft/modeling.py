@@ -188,8 +188,14 @@ def load_adapter(source: str):
             raise FileNotFoundError(f"{source}: no adapter_config.json (not a LoRA adapter folder)")
     else:
         from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import EntryNotFoundError
 
         config_path = Path(hf_hub_download(source, "adapter_config.json"))
+        try:  # an adapter that ships its own tokenizer (a changed chat template, added tokens) uses it
+            for name in ("tokenizer_config.json", "tokenizer.json", "chat_template.jinja"):
+                hf_hub_download(source, name)
+        except EntryNotFoundError:
+            pass
     config = json.loads(config_path.read_text(encoding="utf-8"))
     base_name = config.get("base_model_name_or_path")
     if not base_name:

@@ -309,7 +309,7 @@ def plan(recipe, rows: int | None = None) -> dict:
     would use): ``fits`` (LoRA), ``full_finetune`` (``memory_gb``, ``fits``: every
     parameter trained, :data:`FULL_FT_BYTES_PER_PARAM` bytes each), ``hours`` (an upper
     bound from FLOPs at :data:`UTILISATION`) and ``cost_usd`` (where Hugging Face rents
-    it), with ``gpus`` and ``time_note`` saying what they assume. Raises ``ValueError`` if
+    it): estimates, with ``gpus`` and ``time_note`` saying what they assume. Raises ``ValueError`` if
     the model config or the data cannot be read.
 
     >>> from toolft.recipe import Recipe
@@ -329,7 +329,7 @@ def plan(recipe, rows: int | None = None) -> dict:
     total_steps = t.max_steps if t.max_steps > 0 else math.ceil(t.num_train_epochs * steps_per_epoch)
     dtype = run_dtype(recipe.model.dtype)
     memory = memory_estimate(config, total, trainable, dtype, batch, t.max_length, t.gradient_checkpointing)
-    tokens = total_steps * batch * accum * t.max_length  # an upper bound: rows are padded to the batch's longest
+    tokens = total_steps * batch * accum * t.max_length  # rows are padded to the batch's longest, at most this
     per_gpu, full_per_gpu, hours, cost = {}, {}, {}, {}
     for name, gpu in GPUS.items():
         gpu_dtype = recipe.model.dtype if recipe.model.dtype != "auto" else ("bfloat16" if gpu.bf16 else "float16")
@@ -369,7 +369,8 @@ def plan(recipe, rows: int | None = None) -> dict:
                         "usd_per_hour": g.usd_per_hour, "hardware": g.hardware} for name, g in GPUS.items()},
         "hours": hours,
         "cost_usd": cost,
-        "time_note": (f"At most: every row counted at max_length, {UTILISATION:.0%} of each GPU's 16-bit peak; "
+        "time_note": (f"Time estimate: every row counted at max_length (real rows are usually shorter), "
+                      f"{UTILISATION:.0%} of each GPU's 16-bit peak, attention's own FLOPs left out; "
                       f"prices from huggingface.co/pricing as of {PRICES_AS_OF}. A running job's ETA comes from "
                       "its measured steps."),
     }

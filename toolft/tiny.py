@@ -150,10 +150,17 @@ def _build_once(target: Path, marker: str, build, log, rebuild: bool = False) ->
             return target
         tmp = target.with_name(target.name + ".building")
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(target, ignore_errors=True)  # a folder without its marker is not a finished build
+        if not (target / marker).exists():
+            shutil.rmtree(target, ignore_errors=True)  # a folder without its marker is not a finished build
         tmp.mkdir(parents=True)
         build(tmp)
+        # a rebuild keeps the finished folder in place until the new one is complete, then swaps it in
+        old = target.with_name(target.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            os.replace(target, old)
         os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
     return target
 
 

@@ -233,8 +233,9 @@ def run_training(recipe_path: str | Path, run_dir: str | Path, resume: bool = Fa
             save_recipe(recipe, run.recipe_path)
         if resume and checkpoint is None:
             raise FileNotFoundError(f"{run.name} has no complete checkpoint to resume from")
-        if checkpoint is not None:
+        if checkpoint is not None and main:
             log.info("resuming from %s", checkpoint.name)
+            _drop_metrics_after(run, int(checkpoint.name.split("-")[-1]))
         trainer = _setup_trainer(recipe, run, lambda: cancelled["flag"], resume=resume)
         # train
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -259,12 +260,27 @@ def run_training(recipe_path: str | Path, run_dir: str | Path, resume: bool = Fa
         logging.getLogger().handlers.clear()
 
 
+def _drop_metrics_after(run: RunFolder, step: int) -> None:
+    """Forget logged events past ``step`` (the checkpoint a resume starts from): they are trained again,
+    and the curve must not show those steps twice."""
+    import json
+
+    if not run.metrics_path.is_file():
+        return
+    kept = [line for line in run.metrics_path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and json.loads(line).get("step", 0) <= step]
+    tmp = run.metrics_path.with_suffix(".tmp")
+    tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    os.replace(tmp, run.metrics_path)
+
+
 def _advice(exc: BaseException) -> str:
     """A concrete next step for failures with a known cure (out of memory), else ""."""
     text = f"{type(exc).__name__}: {exc}".lower()
     if "out of memory" in text or "outofmemory" in text or "can't allocate memory" in text:
         return (" | Out of memory: lower training.per_device_train_batch_size (raise gradient_accumulation_steps "
-                "to keep the effective batch) or training.max_length, or turn training.gradient_checkpointing on.")
+                "to keep the effective batch) or training.max_length, or turn training.gradient_checkpointing on, "
+                "and start a new run (a resumed run keeps its recipe).")
     return ""
 
 

@@ -133,11 +133,18 @@ def test_a_pending_call_continues_with_a_result(tiny_model_path):
 
 
 def test_an_adapter_folder_loads_instead_of_a_run(tiny_model_path, tmp_path):
-    run = write_adapter_run(tmp_path / "elsewhere")
+    """A local adapter folder inside the toolft home loads; any other server path is refused unread."""
+    run = write_adapter_run(runs_dir() / "elsewhere")
     status, *_ = last(send(None, str(run.adapter_path), "[]", "", "Hi", *GREEDY, new_chat()))
-    assert status.startswith(f"Answers from **{run.adapter_path}**"), status
-    status, *_ = last(send(None, str(tmp_path), "[]", "", "Hi", *GREEDY, new_chat()))
-    assert "Could not answer" in status and "adapter_config.json" in status
+    assert status.startswith(f"Answers from **{run.adapter_path}**".replace("_", "\\_")), status
+    empty = runs_dir() / "empty"
+    empty.mkdir()
+    status, *_ = last(send(None, str(empty), "[]", "", "Hi", *GREEDY, new_chat()))
+    assert "Could not answer" in status and "adapter\\_config.json" in status
+    outside = write_adapter_run(tmp_path / "outside")
+    status, *rest = last(send(None, str(outside.adapter_path), "[]", "", "Hi", *GREEDY, new_chat()))
+    assert "must be inside" in status and "other server paths are not allowed" in status
+    assert rest[-1] == new_chat()  # the refused message was not left in the conversation
 
 
 def test_an_adapter_from_a_hub_model_repo(tiny_model_path, tmp_path, hub):
@@ -169,3 +176,39 @@ def test_a_busy_model_says_the_visitors_place_in_line(tiny_model_path):
         shared_model.SLOT.leave(holder)
     assert last(steps)[0].startswith(f"Answers from **{run.name}**")
     assert shared_model.SLOT.waiting() == 0
+
+
+def test_stopping_a_stream_stops_the_generation(tiny_model_path):
+    """A visitor who presses Stop closes the stream: the model is idle before the next turn starts."""
+    import threading
+
+    from toolft.inference import Sampling, stream_answer
+    from toolft.modeling import load_base_model, load_tokenizer
+
+    model, tokenizer = load_base_model("tiny-qwen3", "float32"), load_tokenizer("tiny-qwen3")
+    before = threading.active_count()
+    stream = stream_answer(model, tokenizer, [{"role": "user", "content": "Tell me a long story."}], None,
+                           sampling=Sampling(max_new_tokens=1024))
+    next(stream)
+    stream.close()  # what Gradio does on Stop or a closed tab
+    assert threading.active_count() == before  # the generating thread has ended, not left running
+
+
+def test_a_release_during_a_load_wins():
+    from toolft.inference import ModelSlot
+
+    slot = ModelSlot()
+    slot.load("old", lambda: ("old-model", "tok"))
+
+    def loader():
+        slot.release()  # Launch pressed while this model loads
+        return ("new-model", "tok")
+
+    assert slot.load("new", loader) == ("new-model", "tok")  # handed to the caller...
+    assert slot.loaded_key() is None  # ...but not kept
+    assert slot.load("old", lambda: ("again", "tok")) == ("again", "tok")
+    try:
+        slot.load("broken", lambda: 1 / 0)
+    except ZeroDivisionError:
+        pass
+    assert slot.loaded_key() == "old"  # a name that fails to load evicts nothing

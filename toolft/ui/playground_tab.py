@@ -170,12 +170,12 @@ def _answer(chat: dict, sides: tuple[str, ...], source, tools, system: str, samp
     try:
         for line in shared_model.wait_turn(ticket):
             yield _outputs(line, chat, reviews)
-        yield _outputs(f"Loading **{name}**…", chat, reviews)
+        yield _outputs(f"Loading **{_md(str(name))}**…", chat, reviews)
         model, tokenizer = shared_model.load(source)
         prefix = [{"role": "system", "content": system.strip()}] if (system or "").strip() else []
         for side in sides:
             title = "base (adapter off)" if side == "base" else "fine-tuned"
-            conversation = chat[side]
+            conversation = chat[side]  # the answer is appended only once it is complete
             text = ""
             for text in stream_answer(model, tokenizer, prefix + conversation, tools, use_adapter=side == "finetuned",
                                       sampling=sampling):
@@ -185,15 +185,27 @@ def _answer(chat: dict, sides: tuple[str, ...], source, tools, system: str, samp
             first_id = sum(len(m.get("tool_calls") or []) for m in conversation)
             conversation.append(assistant_message(review.calls, review.content, first_id))
     except Exception as exc:  # noqa: BLE001 - a model that fails to load or generate becomes a message
-        yield _outputs(f"**Could not answer with {name}:** {type(exc).__name__}: {exc}", chat, reviews)
+        _undo_unanswered(chat)
+        what = str(exc) if isinstance(exc, shared_model.ModelUnavailable) else f"{type(exc).__name__}: {exc}"
+        yield _outputs(f"**Could not answer with {_md(str(name))}:** {_md(what)}", chat, reviews)
         return
+    except GeneratorExit:  # the visitor pressed Stop or left: no side is left waiting on a half turn
+        _undo_unanswered(chat)
+        raise
     finally:
         shared_model.SLOT.leave(ticket)
     waiting = [s for s in SIDES if pending_calls(chat[s])]
     note = (" Give the pending call(s) a result below to let "
             f"{' and '.join('the base' if s == 'base' else 'the fine-tuned model' for s in waiting)} continue."
             if waiting else "")
-    yield _outputs(f"Answers from **{name}**.{note}", chat, reviews)
+    yield _outputs(f"Answers from **{_md(str(name))}**.{note}", chat, reviews)
+
+
+def _undo_unanswered(chat: dict) -> None:
+    """Drop a trailing user message (or tool results) a side never answered, so a retry does not repeat it."""
+    for side in SIDES:
+        while chat[side] and chat[side][-1]["role"] in ("user", "tool"):
+            chat[side].pop()
 
 
 def send(run_name, adapter, tools_text, system, message, temperature, top_p, max_new_tokens, thinking, chat):

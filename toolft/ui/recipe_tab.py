@@ -59,7 +59,7 @@ def plan_markdown(p: dict) -> str:
         "| Fits (LoRA) | " + " · ".join(f"{g} {'✓' if ok else '✗'}" for g, ok in p["fits"].items()) + " |",
         "| Full fine-tune instead | " + " · ".join(f"{g} {'✓' if ok else '✗'}"
                                                for g, ok in p["full_finetune"]["fits"].items()) + " |",
-        "| Time, at most | " + " · ".join(f"{g} {h:g} h" + (f" (${p['cost_usd'][g]:.2f})" if g in p["cost_usd"] else "")
+        "| Time (estimate) | " + " · ".join(f"{g} {h:g} h" + (f" (${p['cost_usd'][g]:.2f})" if g in p["cost_usd"] else "")
                                         for g, h in p["hours"].items()) + " |",
         "",
         f"<small>{p['memory_note']} {p['time_note']}</small>",

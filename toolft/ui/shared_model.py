@@ -28,10 +28,47 @@ def model_key(source) -> tuple:
     return ("adapter", str(source), marker.stat().st_mtime if marker.is_file() else None)
 
 
+class ModelUnavailable(RuntimeError):
+    """The model cannot be loaded now or from there; the message says why (shown to the visitor)."""
+
+
+def check_adapter_source(source: str) -> None:
+    """An adapter typed by a visitor: a Hub repo id, or a folder inside the toolft home (runs, uploads).
+
+    Raises ModelUnavailable for any other server path, so the box cannot probe the server's files.
+    """
+    from toolft.home import toolft_home
+
+    text = source.strip()
+    looks_like_path = text.startswith(("/", ".", "~")) or "\\" in text or text.count("/") != 1
+    if not looks_like_path:
+        return  # "owner/name": a Hub repo id
+    home = toolft_home().resolve()
+    if home not in Path(text).expanduser().resolve().parents:
+        raise ModelUnavailable(f"an adapter folder must be inside {home} (a run's adapter/ folder); other server "
+                               "paths are not allowed. A Hub repo id (owner/name) works too.")
+
+
+def _training_on_gpu() -> bool:
+    from toolft.modeling import has_cuda_gpu
+    from toolft.runs import RUNNER
+
+    return has_cuda_gpu() and RUNNER.active() is not None
+
+
 def load(source) -> tuple:
-    """``(model, tokenizer)`` for a run or an adapter source; call during your turn (see :func:`wait_turn`)."""
+    """``(model, tokenizer)`` for a run or an adapter source; call during your turn (see :func:`wait_turn`).
+
+    Raises ModelUnavailable while a training job holds the GPU (loading a model next to it
+    could run the trainer out of memory), or for an adapter path outside the toolft home.
+    """
     from toolft.modeling import load_adapter, load_finetuned
     from toolft.runfolder import RunFolder
+
+    if _training_on_gpu():
+        raise ModelUnavailable("a training job is using the GPU; try again when it has finished (or cancel it)")
+    if not isinstance(source, RunFolder):
+        check_adapter_source(str(source))
 
     if isinstance(source, RunFolder):
         return SLOT.load(model_key(source), lambda: load_finetuned(source.path))

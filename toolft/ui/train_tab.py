@@ -87,10 +87,14 @@ def resume() -> str:
     run = current_run()
     if run is None:
         return "There is no run to resume yet."
+    from toolft.runs import resume_problem
     from toolft.ui.shared_model import release_model
 
+    problem = resume_problem(run)
+    if problem:
+        return f"**Not resumed:** {problem}."
     try:
-        release_model()
+        release_model()  # only once it will resume: a refusal must not drop every visitor's model
         RUNNER.resume(run)
     except (JobBusyError, ValueError) as exc:
         return f"**Not resumed:** {exc}."
