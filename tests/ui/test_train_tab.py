@@ -74,8 +74,10 @@ def test_the_preview_is_the_command_launch_runs():
 
 def test_refresh_renders_status_log_and_metrics():
     now = time.time()
-    metrics = [{"event": "train", "step": 5, "epoch": 0.1, "loss": 2.5, "learning_rate": 0.003},
-               {"event": "train", "step": 10, "epoch": 0.2, "loss": 1.8, "learning_rate": 0.0028},
+    metrics = [{"event": "train", "step": 5, "epoch": 0.1, "loss": 2.5, "learning_rate": 0.003, "grad_norm": 1.2,
+                "num_tokens": 1000, "time": now - 60},
+               {"event": "train", "step": 10, "epoch": 0.2, "loss": 1.8, "learning_rate": 0.0028, "grad_norm": 0.9,
+                "num_tokens": 4000, "time": now - 50},
                {"event": "eval", "step": 10, "epoch": 0.2, "eval_loss": 1.9}]
     log = "\n".join(f"log line {i}" for i in range(100))
     make_run("20250101-000000-old", {"state": "completed", "step": 4, "total_steps": 4})
@@ -93,6 +95,7 @@ def test_refresh_renders_status_log_and_metrics():
     assert list(traces["loss"].x) == [5, 10] and list(traces["loss"].y) == [2.5, 1.8]
     assert list(traces["eval_loss"].y) == [1.9]
     assert traces["learning_rate"].yaxis == "y2"
+    assert list(traces["grad_norm"].y) == [1.2, 0.9] and list(traces["tokens/s"].y) == [300.0]  # 3000 tokens in 10 s
     assert key == ("20250102-000000-tiny", 3)
 
 

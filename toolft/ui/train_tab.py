@@ -183,8 +183,25 @@ def curve_reading(run: RunFolder) -> str:
                      for v in verdicts)
 
 
+def throughput(events: list[dict]) -> list[tuple[int, float]]:
+    """``(step, trained tokens per second)`` between consecutive train logs (from ``num_tokens`` and ``time``).
+
+    >>> throughput([{"event": "train", "step": 1, "num_tokens": 100, "time": 10.0},
+    ...             {"event": "train", "step": 2, "num_tokens": 400, "time": 12.0}])
+    [(2, 150.0)]
+    """
+    logged = [e for e in events if e.get("event") == "train" and e.get("num_tokens") is not None and e.get("time")]
+    out = []
+    for before, after in zip(logged, logged[1:]):
+        tokens, seconds = after["num_tokens"] - before["num_tokens"], after["time"] - before["time"]
+        if tokens > 0 and seconds > 0:  # a resumed run starts its token count again: skip that gap
+            out.append((after["step"], round(tokens / seconds, 1)))
+    return out
+
+
 def metrics_figure(events: list[dict]):
-    """Plotly figure: loss and eval loss (left axis) and learning rate (right axis) against step.
+    """Plotly figure against step: loss and eval loss (left) and learning rate (right) on top; gradient norm
+    (left) and throughput in tokens/s (right) below.
 
     None until the first training step is logged (the plot shows its empty placeholder).
     """
@@ -194,21 +211,32 @@ def metrics_figure(events: list[dict]):
     train = [e for e in events if e.get("event") == "train" and "loss" in e]
     evals = [e for e in events if e.get("event") == "eval" and "eval_loss" in e]
     rates = [e for e in events if e.get("event") == "train" and "learning_rate" in e]
+    norms = [e for e in events if e.get("event") == "train" and e.get("grad_norm") is not None]
+    speed = throughput(events)
     if not (train or evals):
         return None
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.08,
+                        specs=[[{"secondary_y": True}], [{"secondary_y": True}]])
     fig.add_trace(go.Scatter(x=[e["step"] for e in train], y=[e["loss"] for e in train], name="loss",
-                             mode="lines+markers"), secondary_y=False)
+                             mode="lines+markers"), row=1, col=1, secondary_y=False)
     if evals:
         fig.add_trace(go.Scatter(x=[e["step"] for e in evals], y=[e["eval_loss"] for e in evals], name="eval_loss",
-                                 mode="lines+markers"), secondary_y=False)
+                                 mode="lines+markers"), row=1, col=1, secondary_y=False)
     fig.add_trace(go.Scatter(x=[e["step"] for e in rates], y=[e["learning_rate"] for e in rates],
-                             name="learning_rate", mode="lines", line={"dash": "dot"}), secondary_y=True)
-    fig.update_layout(height=380, margin={"l": 50, "r": 50, "t": 50, "b": 40},
+                             name="learning_rate", mode="lines", line={"dash": "dot"}), row=1, col=1, secondary_y=True)
+    if norms:
+        fig.add_trace(go.Scatter(x=[e["step"] for e in norms], y=[e["grad_norm"] for e in norms], name="grad_norm",
+                                 mode="lines"), row=2, col=1, secondary_y=False)
+    if speed:
+        fig.add_trace(go.Scatter(x=[s for s, _ in speed], y=[v for _, v in speed], name="tokens/s",
+                                 mode="lines", line={"dash": "dash"}), row=2, col=1, secondary_y=True)
+    fig.update_layout(height=520, margin={"l": 50, "r": 50, "t": 50, "b": 40},
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
-    fig.update_xaxes(title_text="step")
-    fig.update_yaxes(title_text="loss", secondary_y=False)
-    fig.update_yaxes(title_text="learning rate", secondary_y=True)
+    fig.update_xaxes(title_text="step", row=2, col=1)
+    fig.update_yaxes(title_text="loss", row=1, col=1, secondary_y=False)
+    fig.update_yaxes(title_text="learning rate", row=1, col=1, secondary_y=True)
+    fig.update_yaxes(title_text="gradient norm", row=2, col=1, secondary_y=False)
+    fig.update_yaxes(title_text="tokens/s", row=2, col=1, secondary_y=True)
     return fig
 
 
