@@ -111,7 +111,7 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
             page.get_by_role("tab", name="Recipe").click()
             expect(page.get_by_role("cell", name=re.compile("^2 training rows"))).to_be_visible(timeout=30_000)
             expect(page.get_by_text("only 2 training rows: too few to learn from")).to_be_visible()
-            expect(page.get_by_label("data.train_file")).to_have_value(re.compile(r"uploads/.+/mine\.jsonl$"))
+            expect(page.get_by_label("Training data")).to_have_value(re.compile(r"uploads/.+/mine\.jsonl$"))
 
             # save the recipe as YAML, change a value, load the YAML back: the value returns
             with page.expect_download() as download:
@@ -119,7 +119,7 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
             saved = tmp_path / download.value.suggested_filename
             download.value.save_as(saved)
             assert "mine.jsonl" in saved.read_text()
-            alpha = page.get_by_label("lora.alpha", exact=True)
+            alpha = page.get_by_label("LoRA alpha", exact=True)
             alpha.fill("7")
             alpha.press("Tab")
             page.wait_for_timeout(1000)  # let the edit's event finish before the load
@@ -131,7 +131,7 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
             assert Path(again.value.path()).read_text() == saved.read_text()
 
             # a bad value is named by its field, live
-            rank = page.get_by_label("lora.r", exact=True)
+            rank = page.get_by_label("LoRA rank", exact=True)
             rank.fill("0")
             rank.press("Tab")
             expect(page.get_by_text("must be at least 1 (got 0)")).to_be_visible(timeout=30_000)
@@ -272,8 +272,8 @@ def test_edit_launch_watch_cancel_resume(app_url, tmp_path):
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.goto(app_url)
             page.get_by_role("tab", name="Recipe").click()
-            for label, value in (("data.sample_rows", "60"), ("training.max_steps", "40"),
-                                 ("training.save_steps", "3"), ("training.logging_steps", "1")):
+            for label, value in (("Sample rows", "60"), ("Max steps", "40"),
+                                 ("Checkpoint every (steps)", "3"), ("Log every (steps)", "1")):
                 box = page.get_by_label(label, exact=True)
                 box.fill(value)
                 box.press("Tab")

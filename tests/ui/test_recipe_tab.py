@@ -48,8 +48,8 @@ def test_bad_value_names_the_field_and_blocks_plan_and_save():
     values["lora.r"] = 0
     values["training.learning_rate"] = None  # a cleared number box
     recipe, status, plan, yaml_path = edit_recipe(values)
-    assert "`lora.r`: must be at least 1 (got 0)" in status
-    assert "`training.learning_rate`: a value is required" in status
+    assert "**LoRA rank** (`lora.r`): must be at least 1 (got 0)" in status
+    assert "**Learning rate** (`training.learning_rate`): a value is required" in status
     assert yaml_path is None and "### Plan" not in plan
     assert recipe["lora"]["r"] == 0  # the visitor's values are kept, so the Train tab can refuse them
 
@@ -59,7 +59,7 @@ def test_unknown_model_is_named_at_its_field_and_the_plan_says_why():
     values["model.name_or_path"] = "no-such-org/no-such-model"
     _, status, plan, _ = edit_recipe(values)
     assert status.startswith("**This recipe cannot run here yet:**")
-    assert "- `model.name_or_path`: cannot read the model config of no-such-org/no-such-model" in status
+    assert "- **Base model** (`model.name_or_path`): cannot read the model config of no-such-org/no-such-model" in status
     assert plan.startswith("**Plan unavailable:**") and "no-such-model" in plan
 
 
@@ -125,4 +125,15 @@ def test_export_for_trl_and_accelerate():
     assert "datasets:" in open(path, encoding="utf-8").read()
     bad = load_recipe("tiny-cpu").to_dict()
     bad["lora"]["r"] = 0
-    assert export_for_tools(bad) == (None, "**Fix the recipe first:**\n\n- `lora.r`: must be at least 1 (got 0)")
+    assert export_for_tools(bad) == (None, "**Fix the recipe first:**\n\n- **LoRA rank** (`lora.r`): must be at least 1 (got 0)")
+
+
+def test_every_field_has_a_short_readable_label_and_names_its_yaml_key():
+    """Raw dotted keys were cut off mid-word ("training.per_device_train_batc"); labels now fit."""
+    from toolft.recipe import Recipe, iter_fields
+    from toolft.ui.recipe_tab import LABELS
+
+    paths = [path for path, _, _ in iter_fields(Recipe())]
+    assert set(LABELS) == set(paths)
+    assert all(len(LABELS[p]) <= 26 and "." not in LABELS[p] for p in paths)
+    assert len(set(LABELS.values())) == len(paths)  # no two fields look alike

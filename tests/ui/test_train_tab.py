@@ -26,7 +26,7 @@ def test_launch_refuses_an_invalid_recipe():
     recipe = load_recipe("tiny-cpu").to_dict()
     recipe["lora"]["r"] = 0
     message = launch(recipe)
-    assert message.startswith("**Not launched") and "`lora.r`: must be at least 1" in message
+    assert message.startswith("**Not launched") and "**LoRA rank** (`lora.r`): must be at least 1" in message
     assert list(runs_dir().iterdir()) == []  # nothing was started
 
 
@@ -36,7 +36,7 @@ def test_launch_refuses_a_missing_data_file(tmp_path):
     copy.unlink()
     recipe["data"]["train_file"] = str(copy)
     for message in (launch(recipe), recipe_check(recipe)):
-        assert "- `data.train_file`: " in message and message.endswith("file not found")
+        assert "- **Training data** (`data.train_file`): " in message and message.endswith("file not found")
 
 
 def test_launch_refuses_while_a_job_runs():

@@ -86,12 +86,21 @@ def _data_source_problems(recipe: Recipe) -> list[FieldError]:
 def problems_markdown(problems: list[FieldError], heading: str = "Fix these settings:") -> str:
     """One "field: message" line per problem, as markdown (warnings marked ⚠)."""
     return f"**{heading}**\n\n" + "\n".join(
-        f"- {'⚠ ' if p.severity == 'warning' else ''}`{p.field or 'recipe'}`: {md_literal(p.message)}" for p in problems)
+        f"- {'⚠ ' if p.severity == 'warning' else ''}{_where(p.field)}: {md_literal(p.message)}" for p in problems)
+
+
+def _where(field: str) -> str:
+    """A recipe field as the Recipe tab labels it, with its YAML key: ``**LoRA rank** (`lora.r`)``."""
+    from toolft.ui.recipe_tab import LABELS
+
+    if not field:
+        return "`recipe`"
+    return f"**{LABELS[field]}** (`{field}`)" if field in LABELS else f"`{field}`"
 
 
 def warning_lines(warnings: list[FieldError]) -> str:
     """Warnings that do not stop a launch, one markdown line each."""
-    return "\n".join(f"- ⚠ `{w.field or 'recipe'}`: {md_literal(w.message)}" for w in warnings)
+    return "\n".join(f"- ⚠ {_where(w.field)}: {md_literal(w.message)}" for w in warnings)
 
 
 def find_run(name: str | None, need_adapter: bool = False) -> RunFolder | None:

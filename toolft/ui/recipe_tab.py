@@ -17,6 +17,23 @@ from pathlib import Path
 from toolft.recipe import Recipe, RecipeError, field_type, iter_fields, load_recipe, recipe_to_yaml
 from toolft.ui.common import check_recipe, md_literal, problems_markdown, store_upload, warning_lines
 
+LABELS = {  # short words a user reads; the dotted YAML key stays in each field's help line
+    "name": "Recipe name", "description": "Description",
+    "model.name_or_path": "Base model", "model.dtype": "Weight precision",
+    "lora.r": "LoRA rank", "lora.alpha": "LoRA alpha", "lora.dropout": "LoRA dropout",
+    "lora.target_modules": "Target layers",
+    "training.learning_rate": "Learning rate", "training.per_device_train_batch_size": "Batch size per device",
+    "training.gradient_accumulation_steps": "Gradient accumulation", "training.num_train_epochs": "Epochs",
+    "training.max_steps": "Max steps", "training.warmup_ratio": "Warm-up share",
+    "training.lr_scheduler_type": "LR schedule", "training.max_length": "Max length (tokens)",
+    "training.mixed_precision": "Mixed precision", "training.gradient_checkpointing": "Gradient checkpointing",
+    "training.assistant_only_loss": "Assistant-only loss", "training.weight_decay": "Weight decay",
+    "training.max_grad_norm": "Max gradient norm", "training.logging_steps": "Log every (steps)",
+    "training.eval_steps": "Eval every (steps)", "training.save_steps": "Checkpoint every (steps)",
+    "training.save_total_limit": "Checkpoints kept", "training.seed": "Seed",
+    "data.train_file": "Training data", "data.sample_rows": "Sample rows", "data.eval_fraction": "Held-out share",
+    "data.split_seed": "Split seed",
+}
 SECTION_TITLES = {"": "Recipe", "model": "Model", "lora": "LoRA adapter", "training": "Training", "data": "Data"}
 FIELDS = [(path, spec) for path, spec, _ in iter_fields(Recipe())]
 PATHS = [path for path, _ in FIELDS]
@@ -158,22 +175,23 @@ def _make_input(path: str, spec, value):
     import gradio as gr
 
     kind, meta = field_type(path), spec.metadata
-    info = meta.get("help", "")
+    info = f"{meta.get('help', '')} (YAML: {path})"
+    label = LABELS.get(path, path)
     if kind is bool:
-        return gr.Checkbox(value=value, label=path, info=info)
+        return gr.Checkbox(value=value, label=label, info=info)
     if "choices" in meta:
-        return gr.Dropdown(choices=list(meta["choices"]), value=value, label=path, info=info)
+        return gr.Dropdown(choices=list(meta["choices"]), value=value, label=label, info=info)
     if kind in (int, float):
         low, high = meta.get("min"), meta.get("max")
         if kind is float and low is not None and high is not None and high <= 1 and not meta.get("min_exclusive"):
-            return gr.Slider(low, high, value=value, step=0.01, label=path, info=info)
+            return gr.Slider(low, high, value=value, step=0.01, label=label, info=info)
         bounds = ", ".join(b for b in (f"min {low}" if low is not None else "",
                                         f"max {high}" if high is not None else "") if b)
-        return gr.Number(value=value, label=path, info=f"{info} ({bounds})" if bounds else info,
+        return gr.Number(value=value, label=label, info=f"{info} ({bounds})" if bounds else info,
                          precision=0 if kind is int else None)
     if path == "data.train_file":  # chosen in the Data tab, so only uploaded copies are ever read
-        return gr.Textbox(value=value, label=path, info=f"{info} Set it in the Data tab.", interactive=False)
-    return gr.Textbox(value=value, label=path, info=info, lines=1)
+        return gr.Textbox(value=value, label=label, info=f"{info} Set it in the Data tab.", interactive=False)
+    return gr.Textbox(value=value, label=label, info=info, lines=1)
 
 
 def export_for_tools(recipe: dict) -> tuple[str | None, str]:
