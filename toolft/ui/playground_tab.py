@@ -208,46 +208,62 @@ def _undo_unanswered(chat: dict) -> None:
             chat[side].pop()
 
 
-def send(run_name, adapter, tools_text, system, message, temperature, top_p, max_new_tokens, thinking, chat):
-    """Ask both models ``message``: yields (status, 3 outputs per side, chat) while they answer."""
+def _request(run_name, adapter, tools_text, temperature, top_p, max_new_tokens, thinking, turn_problem):
+    """What both handlers check first: ``(tools, source, sampling, None)`` or ``(..., problem)``.
+
+    ``turn_problem()`` is the handler's own check (a message to send, a result to give), run
+    after the tools and settings and before the model source is looked up.
+    """
     from toolft.inference import Sampling
 
-    chat = chat or new_chat()
     tools, problem = parse_tools(tools_text)
-    problem = problem or _settings_problem(max_new_tokens, temperature, top_p)
-    if not problem and not (message or "").strip():
-        problem = "Type a user message first (or pick an example)."
-    if not problem and any(pending_calls(chat[s]) for s in SIDES):
-        problem = "A tool call is waiting for its result: continue with a result below, or press Clear."
+    problem = problem or _settings_problem(max_new_tokens, temperature, top_p) or turn_problem()
     source = None if problem else _source(run_name, adapter)
     if not problem and source is None:
         problem = "Pick a finished run (train one in the Train tab, then press ↻), or give an adapter."
+    if problem:
+        return None, None, None, problem
+    sampling = Sampling(max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
+                        enable_thinking=bool(thinking))
+    return tools, source, sampling, None
+
+
+def send(run_name, adapter, tools_text, system, message, temperature, top_p, max_new_tokens, thinking, chat):
+    """Ask both models ``message``: yields (status, 3 outputs per side, chat) while they answer."""
+    chat = chat or new_chat()
+
+    def turn_problem():
+        if not (message or "").strip():
+            return "Type a user message first (or pick an example)."
+        if any(pending_calls(chat[s]) for s in SIDES):
+            return "A tool call is waiting for its result: continue with a result below, or press Clear."
+        return None
+
+    tools, source, sampling, problem = _request(run_name, adapter, tools_text, temperature, top_p, max_new_tokens,
+                                                thinking, turn_problem)
     if problem:
         yield _outputs(f"**{problem}**", chat, {})
         return
     for side in SIDES:
         chat[side].append({"role": "user", "content": message.strip()})
-    sampling = Sampling(max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
-                        enable_thinking=bool(thinking))
     yield from _answer(chat, SIDES, source, tools, system, sampling)
 
 
 def continue_with_result(run_name, adapter, tools_text, system, result_text, made_up, temperature, top_p,
                          max_new_tokens, thinking, chat):
     """Give every pending call a result (``result_text``, or a made-up one) and let those sides continue."""
-    from toolft.inference import Sampling
-
     chat = chat or new_chat()
-    tools, problem = parse_tools(tools_text)
-    problem = problem or _settings_problem(max_new_tokens, temperature, top_p)
     waiting = tuple(s for s in SIDES if pending_calls(chat[s]))
-    if not problem and not waiting:
-        problem = "No tool call is waiting for a result: send a message first."
-    if not problem and not made_up and not (result_text or "").strip():
-        problem = "Write the tool result first (any text or JSON), or use a made-up result."
-    source = None if problem else _source(run_name, adapter)
-    if not problem and source is None:
-        problem = "Pick a finished run, or give an adapter."
+
+    def turn_problem():
+        if not waiting:
+            return "No tool call is waiting for a result: send a message first."
+        if not made_up and not (result_text or "").strip():
+            return "Write the tool result first (any text or JSON), or use a made-up result."
+        return None
+
+    tools, source, sampling, problem = _request(run_name, adapter, tools_text, temperature, top_p, max_new_tokens,
+                                                thinking, turn_problem)
     if problem:
         yield _outputs(f"**{problem}**", chat, {})
         return
@@ -256,8 +272,6 @@ def continue_with_result(run_name, adapter, tools_text, system, result_text, mad
             fn = call["function"]
             content = mock_result({"name": fn["name"], "arguments": fn["arguments"]}) if made_up else result_text.strip()
             chat[side].append({"role": "tool", "tool_call_id": call["id"], "name": fn["name"], "content": content})
-    sampling = Sampling(max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
-                        enable_thinking=bool(thinking))
     yield from _answer(chat, waiting, source, tools, system, sampling)
 
 
