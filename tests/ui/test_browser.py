@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,74 +75,83 @@ def app_url(tmp_path_factory):
                 proc.wait(15)
 
 
+@contextmanager
+def app_page(app_url: str, height: int = 1000):
+    """A page of the running app in the system Chromium (headless), closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": height})
+            page.goto(app_url)
+            yield page
+        finally:
+            browser.close()
+
+
 ROW = ('{"messages": [{"role": "user", "content": "Hi %d"}, {"role": "assistant", "content": "Hello!"}], '
        '"tools": []}')
 
 
 def test_tabs_data_recipe_and_train(app_url, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from toolft.data.records import split_sizes
     from toolft.ui.data_tab import default_sample_rows
 
     upload = tmp_path / "mine.jsonl"
     upload.write_text("\n".join([ROW % 1, "{oops", ROW % 2, ROW % 3]) + "\n", encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(app_url)
-            for name in ("Data", "Recipe", "Train", "Playground", "Evaluate"):
-                expect(page.get_by_role("tab", name=name)).to_be_visible(timeout=30_000)
+    with app_page(app_url, height=1000) as page:
+        for name in ("Data", "Recipe", "Train", "Playground", "Evaluate"):
+            expect(page.get_by_role("tab", name=name)).to_be_visible(timeout=30_000)
 
-            page.get_by_role("tab", name="Data").click()
-            page.get_by_role("button", name="Use bundled sample data").click()
-            rows = default_sample_rows()
-            expect(page.get_by_text(f"Bundled sample data ({rows} rows")).to_be_visible(timeout=30_000)
-            expect(page.get_by_text("single call").first).to_be_visible()
+        page.get_by_role("tab", name="Data").click()
+        page.get_by_role("button", name="Use bundled sample data").click()
+        rows = default_sample_rows()
+        expect(page.get_by_text(f"Bundled sample data ({rows} rows")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("single call").first).to_be_visible()
 
-            page.get_by_role("tab", name="Recipe").click()
-            expect(page.get_by_role("heading", name="Plan")).to_be_visible(timeout=30_000)
-            expect(page.get_by_text(f"{split_sizes(rows, 0.1)[0]} training rows")).to_be_visible()
+        page.get_by_role("tab", name="Recipe").click()
+        expect(page.get_by_role("heading", name="Plan")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(f"{split_sizes(rows, 0.1)[0]} training rows")).to_be_visible()
 
-            # an upload with a bad line: the line is named, and the recipe trains on the copy
-            page.get_by_role("tab", name="Data").click()
-            page.locator("input[type=file]").first.set_input_files(str(upload))
-            expect(page.get_by_role("gridcell", name=re.compile("^invalid JSON"))).to_be_visible(timeout=30_000)
-            page.get_by_role("tab", name="Recipe").click()
-            expect(page.get_by_role("cell", name=re.compile("^2 training rows"))).to_be_visible(timeout=30_000)
-            expect(page.get_by_text("only 2 training rows: too few to learn from")).to_be_visible()
-            expect(page.get_by_label("Training data")).to_have_value(re.compile(r"uploads/.+/mine\.jsonl$"))
+        # an upload with a bad line: the line is named, and the recipe trains on the copy
+        page.get_by_role("tab", name="Data").click()
+        page.locator("input[type=file]").first.set_input_files(str(upload))
+        expect(page.get_by_role("gridcell", name=re.compile("^invalid JSON"))).to_be_visible(timeout=30_000)
+        page.get_by_role("tab", name="Recipe").click()
+        expect(page.get_by_role("cell", name=re.compile("^2 training rows"))).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("only 2 training rows: too few to learn from")).to_be_visible()
+        expect(page.get_by_label("Training data")).to_have_value(re.compile(r"uploads/.+/mine\.jsonl$"))
 
-            # save the recipe as YAML, change a value, load the YAML back: the value returns
-            with page.expect_download() as download:
-                page.get_by_role("button", name="Save recipe YAML").click()
-            saved = tmp_path / download.value.suggested_filename
-            download.value.save_as(saved)
-            assert "mine.jsonl" in saved.read_text()
-            alpha = page.get_by_label("LoRA alpha", exact=True)
-            alpha.fill("7")
-            alpha.press("Tab")
-            page.wait_for_timeout(1000)  # let the edit's event finish before the load
-            page.locator("input[type=file][accept*='.yaml']").set_input_files(str(saved))
-            expect(page.get_by_text(f"Loaded {saved.name}")).to_be_visible(timeout=30_000)
-            expect(alpha).to_have_value("32")
-            with page.expect_download() as again:  # the visitor's recipe state followed the inputs
-                page.get_by_role("button", name="Save recipe YAML").click()
-            assert Path(again.value.path()).read_text() == saved.read_text()
+        # save the recipe as YAML, change a value, load the YAML back: the value returns
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Save recipe YAML").click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert "mine.jsonl" in saved.read_text()
+        alpha = page.get_by_label("LoRA alpha", exact=True)
+        alpha.fill("7")
+        alpha.press("Tab")
+        page.wait_for_timeout(1000)  # let the edit's event finish before the load
+        page.locator("input[type=file][accept*='.yaml']").set_input_files(str(saved))
+        expect(page.get_by_text(f"Loaded {saved.name}")).to_be_visible(timeout=30_000)
+        expect(alpha).to_have_value("32")
+        with page.expect_download() as again:  # the visitor's recipe state followed the inputs
+            page.get_by_role("button", name="Save recipe YAML").click()
+        assert Path(again.value.path()).read_text() == saved.read_text()
 
-            # a bad value is named by its field, live
-            rank = page.get_by_label("LoRA rank", exact=True)
-            rank.fill("0")
-            rank.press("Tab")
-            expect(page.get_by_text("must be at least 1 (got 0)")).to_be_visible(timeout=30_000)
+        # a bad value is named by its field, live
+        rank = page.get_by_label("LoRA rank", exact=True)
+        rank.fill("0")
+        rank.press("Tab")
+        expect(page.get_by_text("must be at least 1 (got 0)")).to_be_visible(timeout=30_000)
 
-            page.get_by_role("tab", name="Train").click()
-            expect(page.get_by_text("No runs yet")).to_be_visible(timeout=30_000)
-            expect(page.get_by_text("cannot be launched yet")).to_be_visible()
-            page.screenshot(path=str(tmp_path / "toolft.png"), full_page=True)
-        finally:
-            browser.close()
+        page.get_by_role("tab", name="Train").click()
+        expect(page.get_by_text("No runs yet")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("cannot be launched yet")).to_be_visible()
+        page.screenshot(path=str(tmp_path / "toolft.png"), full_page=True)
     assert (tmp_path / "toolft.png").stat().st_size > 0
 
 
@@ -150,7 +160,7 @@ def test_data_tab_upload_format_preview_findings_inspector(app_url, tmp_path):
     names its line and field, and the inspector highlights the trained tokens of a row."""
     import json
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     tools = json.dumps([{"name": "convert_currency", "description": "Convert money",
                          "parameters": {"amount": {"type": "float", "description": "Amount"},
@@ -161,41 +171,35 @@ def test_data_tab_upload_format_preview_findings_inspector(app_url, tmp_path):
     rows[1]["answers"] = json.dumps([{"name": "convert_currency", "arguments": {"amount": "forty", "to": "JPY"}}])
     upload = tmp_path / "xlam.jsonl"
     upload.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(app_url)
-            page.get_by_role("tab", name="Data").click()
-            page.get_by_role("button", name="Inspect row").click()  # nothing loaded yet: said, not an error badge
-            expect(page.locator("#inspect-counts")).to_contain_text("Load a dataset first.", timeout=30_000)
-            page.locator("input[type=file]").first.set_input_files(str(upload))
-            summary = page.locator("#data-summary")
-            expect(summary).to_contain_text("Format: xlam", timeout=60_000)
-            expect(summary).to_contain_text("2 valid, 1 invalid")
-            findings = page.locator("#data-findings")
-            expect(findings.get_by_role("gridcell", name="messages[1].tool_calls[0].function.arguments.amount")
-                   ).to_be_visible()
-            expect(findings.get_by_role("gridcell", name=re.compile('"forty" is not of type "number"'))).to_be_visible()
-            preview = page.locator("#data-preview")
-            expect(preview.get_by_role("gridcell", name="Convert 99 to yen")).to_be_visible()
-            expect(page.get_by_text("Page 1 of 1: valid rows 1–2 of 2")).to_be_visible()
-            page_box = page.get_by_label("Page")
-            page_box.fill("0")  # out of range: clamped by the handler, never a validation error
-            page_box.press("Enter")
-            expect(page_box).to_have_value("1", timeout=30_000)
-            expect(page.get_by_text("Page 1 of 1: valid rows 1–2 of 2")).to_be_visible()
-            expect(page.get_by_text("Error", exact=True)).to_have_count(0)
+    with app_page(app_url, height=1000) as page:
+        page.get_by_role("tab", name="Data").click()
+        page.get_by_role("button", name="Inspect row").click()  # nothing loaded yet: said, not an error badge
+        expect(page.locator("#inspect-counts")).to_contain_text("Load a dataset first.", timeout=30_000)
+        page.locator("input[type=file]").first.set_input_files(str(upload))
+        summary = page.locator("#data-summary")
+        expect(summary).to_contain_text("Format: xlam", timeout=60_000)
+        expect(summary).to_contain_text("2 valid, 1 invalid")
+        findings = page.locator("#data-findings")
+        expect(findings.get_by_role("gridcell", name="messages[1].tool_calls[0].function.arguments.amount")
+               ).to_be_visible()
+        expect(findings.get_by_role("gridcell", name=re.compile('"forty" is not of type "number"'))).to_be_visible()
+        preview = page.locator("#data-preview")
+        expect(preview.get_by_role("gridcell", name="Convert 99 to yen")).to_be_visible()
+        expect(page.get_by_text("Page 1 of 1: valid rows 1–2 of 2")).to_be_visible()
+        page_box = page.get_by_label("Page")
+        page_box.fill("0")  # out of range: clamped by the handler, never a validation error
+        page_box.press("Enter")
+        expect(page_box).to_have_value("1", timeout=30_000)
+        expect(page.get_by_text("Page 1 of 1: valid rows 1–2 of 2")).to_be_visible()
+        expect(page.get_by_text("Error", exact=True)).to_have_count(0)
 
-            page.get_by_role("button", name="Inspect row").click()
-            expect(page.locator("#inspect-counts")).to_contain_text("trained", timeout=60_000)
-            expect(page.locator("#inspect-counts")).to_contain_text("Round trip: ok")
-            marked = page.locator("#inspect-text mark.trained")
-            expect(marked.first).to_contain_text('"amount": 12.5')
-            assert "Convert 12.5 to yen" not in "".join(marked.all_inner_texts())  # the prompt is not trained
-            expect(page.locator("#inspect-text")).to_contain_text("Convert 12.5 to yen")
-        finally:
-            browser.close()
+        page.get_by_role("button", name="Inspect row").click()
+        expect(page.locator("#inspect-counts")).to_contain_text("trained", timeout=60_000)
+        expect(page.locator("#inspect-counts")).to_contain_text("Round trip: ok")
+        marked = page.locator("#inspect-text mark.trained")
+        expect(marked.first).to_contain_text('"amount": 12.5')
+        assert "Convert 12.5 to yen" not in "".join(marked.all_inner_texts())  # the prompt is not trained
+        expect(page.locator("#inspect-text")).to_contain_text("Convert 12.5 to yen")
 
 
 def test_playground_and_evaluate_tabs(app_url, tmp_path):
@@ -203,7 +207,7 @@ def test_playground_and_evaluate_tabs(app_url, tmp_path):
     and its checks, continues after a made-up tool result; the Evaluate tab scores the run's held-out rows."""
     import json
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from tests.conftest import write_taught_run
     from toolft.data.files import write_jsonl
@@ -220,83 +224,71 @@ def test_playground_and_evaluate_tabs(app_url, tmp_path):
     run = write_taught_run(APP_HOME["path"] / "runs" / "20250107-000000-taught", [taught], steps=40)
     run.data_dir.mkdir(parents=True, exist_ok=True)
     write_jsonl([taught, *generate_sample(3, seed=5)], run.data_dir / "eval.jsonl")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(app_url)
-            page.get_by_role("tab", name="Playground").click()
-            message = page.locator("#playground-message textarea")
-            expect(message).to_be_visible(timeout=30_000)
-            message.fill("What's the weather in Oslo?")
-            page.locator("#playground-send").click()
-            status = page.locator("#playground-status")
-            expect(status).to_contain_text("Answers from", timeout=120_000)
-            expect(page.locator("#playground-base-chat textarea")).to_have_value(
-                re.compile(r"^User: What's the weather in Oslo\?\n\nAssistant"))
-            tuned = page.locator("#playground-finetuned-chat textarea")
-            expect(tuned).to_have_value(re.compile(r'Assistant calls get_weather \{"city": "Oslo"\}$'))
-            expect(page.locator("#playground-finetuned-review")).to_contain_text("tool call")
-            expect(page.locator("#playground-finetuned-review")).to_contain_text("match the tools' schemas")
-            expect(page.locator("#playground-finetuned-calls")).to_contain_text('"get_weather"')
-            expect(status).to_contain_text("Give the pending call(s) a result")
+    with app_page(app_url, height=1100) as page:
+        page.get_by_role("tab", name="Playground").click()
+        message = page.locator("#playground-message textarea")
+        expect(message).to_be_visible(timeout=30_000)
+        message.fill("What's the weather in Oslo?")
+        page.locator("#playground-send").click()
+        status = page.locator("#playground-status")
+        expect(status).to_contain_text("Answers from", timeout=120_000)
+        expect(page.locator("#playground-base-chat textarea")).to_have_value(
+            re.compile(r"^User: What's the weather in Oslo\?\n\nAssistant"))
+        tuned = page.locator("#playground-finetuned-chat textarea")
+        expect(tuned).to_have_value(re.compile(r'Assistant calls get_weather \{"city": "Oslo"\}$'))
+        expect(page.locator("#playground-finetuned-review")).to_contain_text("tool call")
+        expect(page.locator("#playground-finetuned-review")).to_contain_text("match the tools' schemas")
+        expect(page.locator("#playground-finetuned-calls")).to_contain_text('"get_weather"')
+        expect(status).to_contain_text("Give the pending call(s) a result")
 
-            page.locator("#playground-mock").click()
-            expect(tuned).to_have_value(re.compile(r'Tool result \(get_weather\): \{"mock": true'), timeout=120_000)
-            expect(tuned).to_have_value(re.compile(r"Tool result[^\n]*\n\nAssistant: \S"), timeout=120_000)
-            expect(status).to_contain_text("Answers from", timeout=120_000)
+        page.locator("#playground-mock").click()
+        expect(tuned).to_have_value(re.compile(r'Tool result \(get_weather\): \{"mock": true'), timeout=120_000)
+        expect(tuned).to_have_value(re.compile(r"Tool result[^\n]*\n\nAssistant: \S"), timeout=120_000)
+        expect(status).to_contain_text("Answers from", timeout=120_000)
 
-            page.get_by_role("tab", name="Evaluate").click()
-            page.locator("#evaluate-score").click()
-            expect(page.locator("#evaluate-status")).to_contain_text("Scored 4 rows", timeout=180_000)
-            expect(page.locator("#evaluate-headline")).to_contain_text("Right tool and right arguments: base")
-            expect(page.locator("#evaluate-table").get_by_role("gridcell", name="right tool and right arguments")
-                   ).to_be_visible()
-            detail = page.locator("#evaluate-detail textarea")
-            expect(detail).to_have_value(re.compile(r"expected: .+\n\nBASE (passes|fails)"))
-            assert json.loads(json.dumps(run.read_status()))["state"] == "completed"
-        finally:
-            browser.close()
+        page.get_by_role("tab", name="Evaluate").click()
+        page.locator("#evaluate-score").click()
+        expect(page.locator("#evaluate-status")).to_contain_text("Scored 4 rows", timeout=180_000)
+        expect(page.locator("#evaluate-headline")).to_contain_text("Right tool and right arguments: base")
+        expect(page.locator("#evaluate-table").get_by_role("gridcell", name="right tool and right arguments")
+               ).to_be_visible()
+        detail = page.locator("#evaluate-detail textarea")
+        expect(detail).to_have_value(re.compile(r"expected: .+\n\nBASE (passes|fails)"))
+        assert json.loads(json.dumps(run.read_status()))["state"] == "completed"
 
 
 def test_edit_launch_watch_cancel_resume(app_url, tmp_path):
     """A real training job from the browser: edit the recipe, launch, watch the chart and the step count grow,
     cancel (a checkpoint is kept), resume, and see it finish with the curve continued."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from toolft.runfolder import RunFolder
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(app_url)
-            page.get_by_role("tab", name="Recipe").click()
-            for label, value in (("Sample rows", "60"), ("Max steps", "40"),
-                                 ("Checkpoint every (steps)", "3"), ("Log every (steps)", "1")):
-                box = page.get_by_label(label, exact=True)
-                box.fill(value)
-                box.press("Tab")
-                page.wait_for_timeout(500)
-            expect(page.get_by_text("40 in all")).to_be_visible(timeout=30_000)
-            page.get_by_role("tab", name="Train").click()
-            expect(page.get_by_text("Ready: recipe")).to_be_visible(timeout=30_000)
-            page.get_by_role("button", name="Launch training").click()
-            expect(page.get_by_text(re.compile(r"step \*?\*?[4-9]/40|step \*?\*?[1-3]\d/40"))).to_be_visible(
-                timeout=180_000)
-            expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
-            page.get_by_role("button", name="Cancel").click()
-            expect(page.get_by_text(re.compile(r"Cancelled run"))).to_be_visible(timeout=60_000)
-            expect(page.get_by_text(re.compile(r"\*\*Resume\*\* continues it from checkpoint-\d+|Resume continues it "
-                                               r"from checkpoint-\d+"))).to_be_visible(timeout=60_000)
-            run = RunFolder(sorted((APP_HOME["path"] / "runs").iterdir())[-1])
-            stopped = run.read_status()["step"]
-            assert run.read_status()["state"] == "cancelled" and 0 < stopped < 40
-            page.locator("#train-resume").click()
-            expect(page.get_by_text(re.compile("Resuming run"))).to_be_visible(timeout=30_000)
-            expect(page.get_by_text(re.compile(r": completed"))).to_be_visible(timeout=240_000)
-            steps = [e["step"] for e in run.read_metrics() if e["event"] == "train"]
-            assert steps == list(range(1, 41)) and run.read_status()["resumed_from"] == f"checkpoint-{stopped}"
-            expect(page.get_by_text("The adapter is saved")).to_be_visible()
-        finally:
-            browser.close()
+    with app_page(app_url, height=1100) as page:
+        page.get_by_role("tab", name="Recipe").click()
+        for label, value in (("Sample rows", "60"), ("Max steps", "40"),
+                             ("Checkpoint every (steps)", "3"), ("Log every (steps)", "1")):
+            box = page.get_by_label(label, exact=True)
+            box.fill(value)
+            box.press("Tab")
+            page.wait_for_timeout(500)
+        expect(page.get_by_text("40 in all")).to_be_visible(timeout=30_000)
+        page.get_by_role("tab", name="Train").click()
+        expect(page.get_by_text("Ready: recipe")).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="Launch training").click()
+        expect(page.get_by_text(re.compile(r"step \*?\*?[4-9]/40|step \*?\*?[1-3]\d/40"))).to_be_visible(
+            timeout=180_000)
+        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="Cancel").click()
+        expect(page.get_by_text(re.compile(r"Cancelled run"))).to_be_visible(timeout=60_000)
+        expect(page.get_by_text(re.compile(r"\*\*Resume\*\* continues it from checkpoint-\d+|Resume continues it "
+                                           r"from checkpoint-\d+"))).to_be_visible(timeout=60_000)
+        run = RunFolder(sorted((APP_HOME["path"] / "runs").iterdir())[-1])
+        stopped = run.read_status()["step"]
+        assert run.read_status()["state"] == "cancelled" and 0 < stopped < 40
+        page.locator("#train-resume").click()
+        expect(page.get_by_text(re.compile("Resuming run"))).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(re.compile(r": completed"))).to_be_visible(timeout=240_000)
+        steps = [e["step"] for e in run.read_metrics() if e["event"] == "train"]
+        assert steps == list(range(1, 41)) and run.read_status()["resumed_from"] == f"checkpoint-{stopped}"
+        expect(page.get_by_text("The adapter is saved")).to_be_visible()
