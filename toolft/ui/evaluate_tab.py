@@ -190,7 +190,7 @@ def build_evaluate_tab(demo, tab) -> None:
     """Lay out the Evaluate tab: run, data and row count; headline, warnings, table, chart, failures."""
     import gradio as gr
 
-    from toolft.ui.playground_tab import finished_runs
+    from toolft.ui.playground_tab import refresh_runs
 
     with gr.Row():
         run = gr.Dropdown(choices=[], label="Finished run", scale=3)
@@ -210,11 +210,6 @@ def build_evaluate_tab(demo, tab) -> None:
         detail = gr.Textbox(label="Gold answer and both outputs", lines=12, interactive=False,
                             elem_id="evaluate-detail")
     result = gr.State(None)
-
-    def refresh_runs(current):
-        choices = finished_runs()
-        names = [name for _, name in choices]
-        return gr.update(choices=choices, value=current if current in names else (names[0] if names else None))
 
     refresh_btn.click(refresh_runs, inputs=[run], outputs=[run])
     demo.load(refresh_runs, inputs=[run], outputs=[run])

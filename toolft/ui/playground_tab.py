@@ -58,6 +58,15 @@ def finished_runs() -> list[tuple[str, str]]:
             if run.has_adapter()]
 
 
+def refresh_runs(current: str | None):
+    """The run picker's update: every finished run, keeping the visitor's choice while it still exists."""
+    import gradio as gr
+
+    choices = finished_runs()
+    names = [name for _, name in choices]
+    return gr.update(choices=choices, value=current if current in names else (names[0] if names else None))
+
+
 def parse_tools(text: str) -> tuple[list[dict] | None, str | None]:
     """Parse the tools box: ``(tools, None)`` or ``(None, message saying where and what is wrong)``.
 
@@ -325,11 +334,6 @@ def build_playground_tab(demo, tab) -> None:
                     continue_btn = gr.Button("Continue with this result", elem_id="playground-continue")
                     mock_btn = gr.Button("Continue with made-up results", elem_id="playground-mock")
     chat = gr.State(new_chat())
-
-    def refresh_runs(current):
-        choices = finished_runs()
-        names = [name for _, name in choices]
-        return gr.update(choices=choices, value=current if current in names else (names[0] if names else None))
 
     def clear():
         fresh = new_chat()
