@@ -64,6 +64,7 @@ class Gpu:
     peak_tflops: float
     usd_per_hour: float | None = None
     hardware: str = ""
+    utilisation: float | None = None  # measured share of peak_tflops; None: UTILISATION is assumed
 
 
 # Peaks: NVIDIA T4, L4, A100 and H100 (SXM) datasheets, dense FP16/BF16 tensor throughput; the A10G (AWS's
@@ -75,22 +76,26 @@ GPUS: dict[str, Gpu] = {
     "A10G": Gpu(22.0, True, 125.0, 1.00, "a10g-small"),
     "A100-40GB": Gpu(40.0, True, 312.0),
     "A100-80GB": Gpu(80.0, True, 312.0, 2.50, "a100-large"),
-    "H100-80GB": Gpu(79.6, True, 989.0),
+    # 0.18: the seed recipe's model FLOPs utilisation measured on an H200 (same 16-bit peak as the H100 SXM)
+    # by bench/gpu_memory.py (bench/results/gpu_memory_h200.json)
+    "H100-80GB": Gpu(79.6, True, 989.0, utilisation=0.18),
 }
 PRICES_AS_OF = "2025"
-UTILISATION = 0.35  # share of the peak a LoRA fine-tune of this size typically sustains (padding, small matmuls)
+UTILISATION = 0.35  # assumed share of the peak a LoRA fine-tune sustains where no measurement is recorded
 OVERHEAD_GIB = 1.0  # CUDA context, kernels and allocator fragmentation
 FULL_FT_BYTES_PER_PARAM = 16  # mixed-precision AdamW: 16-bit weights and grads + fp32 master and two moments
                               # (Rajbhandari et al. 2020, ZeRO, section 3.1)
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 ADAM_BYTES_PER_TRAINABLE = 16   # fp32 weight + fp32 gradient + two fp32 Adam moments
-FUSED_HEAD_TOKENS = 4096        # trl/kernels/chunked_logprob.py TOKEN_CHUNK_SIZE (TRL 1.16)
-FUSED_HEAD_VOCAB = 32768        # trl/trainer/utils.py _CHUNKED_LOGPROB_CHUNK_SIZE (TRL 1.16)
+# What TRL 1.16's fused LM head and the last layer's backward hold per token, in hidden-size values: the
+# least-squares fit to the seven cases of bench/gpu_memory.py on an H200 (bench/results/gpu_memory_h200.json)
+HEAD_VALUES_PER_HIDDEN = 25
 GIB = 1024 ** 3
 MEMORY_NOTE = ("An estimate of peak training memory on one device with a batch of max_length rows: frozen "
                "weights, the LoRA adapter with its gradients and Adam state, activations, TRL's fused loss head "
-               "and 1 GB for the CUDA context and fragmentation. Not yet checked against a GPU measurement.")
+               "and 1 GB for the CUDA context and fragmentation. Checked on an H200 for Qwen3-0.6B to 8B: within "
+               "-1% to +7% of the measured peak (bench/gpu_memory.py).")
 
 
 # ------------------------------------------------------------------- configs
@@ -186,6 +191,20 @@ def _targets(target_modules: str) -> list[str] | None:
     return LoraSettings(target_modules=target_modules).target_list()
 
 
+def _chosen_linears(config, target_modules: str) -> tuple[int, tuple[tuple[str, int, int], ...]]:
+    """``(total params, the (name, in, out) linear layers LoRA targets)``; see :func:`count_params`."""
+    total, linears = _shape_summary(config.to_json_string(use_diff=False), type(config))
+    wanted = _targets(target_modules)
+    if wanted is None:
+        return total, linears
+    chosen = tuple(lin for lin in linears if any(lin[0] == t or lin[0].endswith("." + t) for t in wanted))
+    if not chosen:
+        names = sorted({lin[0].rpartition(".")[2] for lin in linears})
+        raise ValueError(f"target_modules {target_modules!r} match no linear layer of the model; "
+                         f"its linear layers are: {', '.join(names)}")
+    return total, chosen
+
+
 def count_params(config, lora_r: int, target_modules: str) -> tuple[int, int]:
     """Return ``(total, trainable_lora)`` parameter counts, exactly.
 
@@ -202,17 +221,18 @@ def count_params(config, lora_r: int, target_modules: str) -> tuple[int, int]:
 
         count_params(model_config("Qwen/Qwen3-1.7B"), 16, "all-linear")[1]   # 17432576
     """
-    total, linears = _shape_summary(config.to_json_string(use_diff=False), type(config))
-    wanted = _targets(target_modules)
-    if wanted is None:
-        chosen = linears
-    else:
-        chosen = tuple(lin for lin in linears if any(lin[0] == t or lin[0].endswith("." + t) for t in wanted))
-        if not chosen:
-            names = sorted({lin[0].rpartition(".")[2] for lin in linears})
-            raise ValueError(f"target_modules {target_modules!r} match no linear layer of the model; "
-                             f"its linear layers are: {', '.join(names)}")
+    total, chosen = _chosen_linears(config, target_modules)
     return total, sum(lora_r * (fan_in + fan_out) for _, fan_in, fan_out in chosen)
+
+
+def lora_input_width(config, target_modules: str) -> int:
+    """Input features summed over the LoRA-targeted linear layers of one decoder layer (an average
+    over layers): the width of what LoRA dropout copies per token and layer. Qwen3-1.7B, all
+    linear layers: q, k, v, gate, up read ``hidden`` (2048 each), o reads heads x head_dim (2048),
+    down reads ``intermediate`` (6144): 18,432."""
+    _, chosen = _chosen_linears(config, target_modules)
+    layers = max(_text_config(config).num_hidden_layers, 1)
+    return round(sum(fan_in for _, fan_in, _ in chosen) / layers)
 
 
 # ---------------------------------------------------------------------- rows
@@ -250,7 +270,7 @@ def run_dtype(setting: str) -> str:
 # --------------------------------------------------------------------- plan
 
 def memory_estimate(config, total: int, trainable: int, dtype: str, batch: int, seq: int,
-                    checkpointing: bool) -> dict[str, float]:
+                    checkpointing: bool, lora_dropout_width: int = 0) -> dict[str, float]:
     """Peak training memory in GiB (2**30 bytes, the unit ``torch.cuda`` reports), 2 decimals.
 
     * ``weights`` = total params x bytes(dtype): the frozen base model.
@@ -260,34 +280,38 @@ def memory_estimate(config, total: int, trainable: int, dtype: str, batch: int, 
       longest rows cost the full length), with ``h`` hidden, ``m`` intermediate size and
       ``L`` layers, in the compute dtype. One decoder layer stores about
       ``b*s*(10h + 3m)`` values for the backward pass: the residual input and the two
-      RMSNorm outputs, q/k/v, the attention output and o_proj output (~10h in all, with
-      the inputs LoRA's A matrices keep), and the MLP's gate, up and gated product (3m).
+      RMSNorm outputs, q/k/v, the attention output and o_proj output (~10h in all), and
+      the MLP's gate, up and gated product (3m). With LoRA dropout above 0 each targeted
+      layer also keeps its dropped-out input and the dropout mask (one byte a value):
+      ``lora_dropout_width`` (:func:`lora_input_width`) more values and bytes a token.
       Without gradient checkpointing all ``L`` layers keep that; with it only each
       layer's input (``L*b*s*h``) is kept and one layer's full set is rebuilt at a time.
-    * ``logits``: TRL's fused LM head never builds the ``b*s*vocab`` logits; it keeps one
-      float32 tile of at most 4,096 tokens x 32,768 vocabulary entries and its gradient
-      (:data:`FUSED_HEAD_TOKENS`, :data:`FUSED_HEAD_VOCAB`).
+    * ``loss_head``: TRL's fused LM head never builds the ``b*s*vocab`` logits; what the
+      head and the last layer's backward hold is :data:`HEAD_VALUES_PER_HIDDEN` x ``h``
+      values a token, a figure fitted to measurements (below).
     * ``overhead``: :data:`OVERHEAD_GIB` for the CUDA context and fragmentation.
+
+    Checked against peak memory measured by ``bench/gpu_memory.py`` on an H200 (TRL 1.16,
+    PEFT 0.21; results in ``bench/results/gpu_memory_h200.json``): for Qwen3-0.6B, 1.7B, 4B
+    and 8B, batch 1-4, 1024-2048 tokens, checkpointing on and off, the estimated total is
+    within -1% to +7% of the measured peak (context and fragmentation included); the seed
+    recipe: 7.14 GiB estimated, 6.93 GiB measured.
     """
     text = _text_config(config)
     width = DTYPE_BYTES.get(dtype, 4)
     hidden, inter = text.hidden_size, text.intermediate_size
-    layers, vocab = text.num_hidden_layers, text.vocab_size
+    layers = text.num_hidden_layers
     tokens = batch * seq
-    per_layer = tokens * (10 * hidden + 3 * inter) * width
+    per_layer = tokens * ((10 * hidden + 3 * inter) * width + lora_dropout_width * (width + 1))
     if checkpointing:
         layer_acts = layers * tokens * hidden * width + per_layer
     else:
         layer_acts = layers * per_layer
-    # TRL's SFTTrainer scores tokens with a fused LM head (trl/trainer/utils.py add_fused_lm_head): the
-    # (batch, seq, vocab) logits never exist; it holds one float32 tile of TOKEN_CHUNK_SIZE tokens x
-    # _CHUNKED_LOGPROB_CHUNK_SIZE vocabulary entries at a time, and its gradient (TRL 1.16)
-    logits = min(tokens, FUSED_HEAD_TOKENS) * min(vocab, FUSED_HEAD_VOCAB) * 4 * 2
     parts = {
         "weights": total * width,
         "adapter_and_optimizer": trainable * ADAM_BYTES_PER_TRAINABLE,
         "activations": layer_acts,
-        "logits": logits,
+        "loss_head": tokens * HEAD_VALUES_PER_HIDDEN * hidden * width,
         "overhead": OVERHEAD_GIB * GIB,
     }
     parts["total"] = sum(parts.values())
@@ -307,8 +331,9 @@ def plan(recipe, rows: int | None = None) -> dict:
     ``gradient_checkpointing``, ``memory_gb`` (see :func:`memory_estimate`, at this
     machine's dtype) and ``memory_note``; per GPU of :data:`GPUS` (at the dtype that GPU
     would use): ``fits`` (LoRA), ``full_finetune`` (``memory_gb``, ``fits``: every
-    parameter trained, :data:`FULL_FT_BYTES_PER_PARAM` bytes each), ``hours`` (an upper
-    bound from FLOPs at :data:`UTILISATION`) and ``cost_usd`` (where Hugging Face rents
+    parameter trained, :data:`FULL_FT_BYTES_PER_PARAM` bytes each), ``hours`` (training
+    FLOPs over the GPU's 16-bit peak times its utilisation: measured where
+    ``gpus[g]["utilisation_measured"]``, else :data:`UTILISATION`) and ``cost_usd`` (where Hugging Face rents
     it): estimates, with ``gpus`` and ``time_note`` saying what they assume. Raises ``ValueError`` if
     the model config or the data cannot be read.
 
@@ -328,20 +353,22 @@ def plan(recipe, rows: int | None = None) -> dict:
     steps_per_epoch = max(math.ceil(math.ceil(train_rows / batch) / accum), 1)
     total_steps = t.max_steps if t.max_steps > 0 else math.ceil(t.num_train_epochs * steps_per_epoch)
     dtype = run_dtype(recipe.model.dtype)
-    memory = memory_estimate(config, total, trainable, dtype, batch, t.max_length, t.gradient_checkpointing)
+    dropout_width = lora_input_width(config, recipe.lora.target_modules) if recipe.lora.dropout > 0 else 0
+    memory = memory_estimate(config, total, trainable, dtype, batch, t.max_length, t.gradient_checkpointing,
+                             dropout_width)
     tokens = total_steps * batch * accum * t.max_length  # rows are padded to the batch's longest, at most this
     per_gpu, full_per_gpu, hours, cost = {}, {}, {}, {}
     for name, gpu in GPUS.items():
         gpu_dtype = recipe.model.dtype if recipe.model.dtype != "auto" else ("bfloat16" if gpu.bf16 else "float16")
         per_gpu[name] = memory_estimate(config, total, trainable, gpu_dtype, batch, t.max_length,
-                                        t.gradient_checkpointing)["total"] <= gpu.memory_gib
+                                        t.gradient_checkpointing, dropout_width)["total"] <= gpu.memory_gib
         full = memory_estimate(config, total, 0, gpu_dtype, batch, t.max_length, t.gradient_checkpointing)
         full_gib = full["total"] - full["weights"] + total * FULL_FT_BYTES_PER_PARAM / GIB
         full_per_gpu[name] = (round(full_gib, 2), full_gib <= gpu.memory_gib)
         # forward 2N FLOPs a token, backward 2N more for the activations' gradients (the frozen base needs no
         # weight gradients), and 2N again when checkpointing recomputes the forward
         flops = tokens * total * (6 if t.gradient_checkpointing else 4)
-        hours[name] = round(flops / (gpu.peak_tflops * 1e12 * UTILISATION) / 3600, 2)
+        hours[name] = round(flops / (gpu.peak_tflops * 1e12 * (gpu.utilisation or UTILISATION)) / 3600, 2)
         if gpu.usd_per_hour is not None:
             cost[name] = round(hours[name] * gpu.usd_per_hour, 2)
     return {
@@ -366,11 +393,13 @@ def plan(recipe, rows: int | None = None) -> dict:
         "full_finetune": {"memory_gb": {g: m for g, (m, _) in full_per_gpu.items()},
                           "fits": {g: ok for g, (_, ok) in full_per_gpu.items()}},
         "gpus": {name: {"memory_gib": g.memory_gib, "bf16": g.bf16, "peak_tflops": g.peak_tflops,
+                        "utilisation": g.utilisation or UTILISATION, "utilisation_measured": g.utilisation is not None,
                         "usd_per_hour": g.usd_per_hour, "hardware": g.hardware} for name, g in GPUS.items()},
         "hours": hours,
         "cost_usd": cost,
         "time_note": (f"Time estimate: every row counted at max_length (real rows are usually shorter), "
-                      f"{UTILISATION:.0%} of each GPU's 16-bit peak, attention's own FLOPs left out; "
+                      f"{UTILISATION:.0%} of each GPU's 16-bit peak assumed (the H100: 18%, as measured on an H200 for "
+                      "the seed recipe), attention's own FLOPs left out; "
                       f"prices from huggingface.co/pricing as of {PRICES_AS_OF}. A running job's ETA comes from "
                       "its measured steps."),
     }

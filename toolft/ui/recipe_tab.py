@@ -71,7 +71,7 @@ def plan_markdown(p: dict) -> str:
         f"| Steps | {p['steps_per_epoch']} per epoch, **{p['total_steps']} in all** for {epochs} "
         f"({p['warmup_steps']} warm-up) · effective batch {p['effective_batch']} |",
         f"| Memory here (estimate) | **{mem['total']} GB** = weights {mem['weights']} + adapter & optimizer "
-        f"{mem['adapter_and_optimizer']} + activations {mem['activations']} + loss head {mem['logits']} + "
+        f"{mem['adapter_and_optimizer']} + activations {mem['activations']} + loss head {mem['loss_head']} + "
         f"overhead {mem['overhead']} |",
         "| Fits (LoRA) | " + " · ".join(f"{g} {'✓' if ok else '✗'}" for g, ok in p["fits"].items()) + " |",
         "| Full fine-tune instead | " + " · ".join(f"{g} {'✓' if ok else '✗'}"
