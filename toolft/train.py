@@ -387,5 +387,6 @@ def _log_to(path: Path | None) -> None:
         handler.setFormatter(fmt)
         root.addHandler(handler)
     root.setLevel(logging.INFO)
-    for noisy in ("httpx", "urllib3", "filelock"):
+    # accelerate repeats "The used dataset had no length..." at INFO for every evaluation batch on a GPU
+    for noisy in ("httpx", "urllib3", "filelock", "accelerate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
