@@ -320,6 +320,42 @@ def cmd_runs_resume(args) -> int:
     return run_training(run.recipe_path, run.path, resume=True)
 
 
+def cmd_runs_compare(args) -> int:
+    from toolft.runs import compare_runs, find_run_dir
+
+    try:
+        a, b = find_run_dir(args.run_a), find_run_dir(args.run_b)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    result = compare_runs(a, b)
+    if args.json:
+        _print_json(result)
+        return 0
+    for side in ("a", "b"):
+        r = result[side]
+        print(f"{side}: {r['run']}  {r['state']}  step {r['step']}/{r['total_steps']}  "
+              f"train loss {r['train_loss']}  eval loss {r['eval_loss']} (best {r['best_eval_loss']})")
+    if result["recipe_diff"]:
+        print("recipe settings that differ:")
+        for d in result["recipe_diff"]:
+            print(f"  {d['field']}: {d['a']!r} -> {d['b']!r}")
+    else:
+        print("the two recipes are the same (apart from their names)")
+    return 0
+
+
+def cmd_runs_delete(args) -> int:
+    from toolft.runs import RunBusyError, delete_run, find_run_dir
+
+    try:
+        run = find_run_dir(args.run_dir)
+        delete_run(run)
+    except (FileNotFoundError, ValueError, RunBusyError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"deleted {run.path}", file=sys.stderr)
+    return 0
+
+
 def cmd_runs_diagnose(args) -> int:
     from toolft.diagnose import diagnose
     from toolft.runfolder import RunFolder
@@ -436,7 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="list each failed row's errors (with --json: every row's check, as rows)")
     p.set_defaults(func=cmd_score)
 
-    runs = sub.add_parser("runs", help="list or resume runs").add_subparsers(dest="runs_command", required=True)
+    runs = sub.add_parser("runs", help="list, compare, resume, diagnose or delete runs").add_subparsers(
+        dest="runs_command", required=True)
     p = runs.add_parser("list", help="the run folders under TOOLFT_HOME, newest first")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs_list)
@@ -448,6 +485,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs_diagnose)
+    p = runs.add_parser("compare", help="two runs side by side: states, losses and the recipe settings that differ")
+    p.add_argument("run_a", help="a run folder, or a run's name under TOOLFT_HOME/runs")
+    p.add_argument("run_b")
+    p.add_argument("--json", action="store_true", help="also both loss curves")
+    p.set_defaults(func=cmd_runs_compare)
+    p = runs.add_parser("delete", help="delete a run folder under TOOLFT_HOME/runs (never one that is training)")
+    p.add_argument("run_dir", help="a run folder, or a run's name")
+    p.set_defaults(func=cmd_runs_delete)
 
     tiny = sub.add_parser("tiny", help="the offline tiny-qwen3 model").add_subparsers(dest="tiny_command", required=True)
     p = tiny.add_parser("build", help="install tiny-qwen3 now (otherwise done on first use)")

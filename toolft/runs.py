@@ -87,6 +87,89 @@ def list_runs() -> list[RunFolder]:
     return [RunFolder(p) for p in sorted(folders, key=lambda p: p.name, reverse=True)]
 
 
+class RunBusyError(RuntimeError):
+    """The run is training now: it cannot be deleted."""
+
+
+def find_run_dir(name_or_path: str | Path) -> RunFolder:
+    """A run named by its folder (any path) or by its name under the home's ``runs/``.
+
+    Raises ``FileNotFoundError`` naming it when it is not a run folder.
+    """
+    path = Path(name_or_path).expanduser()
+    if not (path / "status.json").is_file():
+        path = runs_dir() / str(name_or_path)
+    if not (path / "status.json").is_file():
+        raise FileNotFoundError(f"{name_or_path} is not a run folder (no status.json); "
+                                f"`python -m toolft runs list` shows the runs")
+    return RunFolder(path)
+
+
+def _flat(value, prefix: str = "") -> dict:
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out: dict = {}
+    for key, sub in value.items():
+        out.update(_flat(sub, f"{prefix}.{key}" if prefix else key))
+    return out
+
+
+def run_summary(run: RunFolder) -> dict:
+    """One run in a few numbers: name, state, steps, the last train loss and the last and best eval loss."""
+    status = run.read_status()
+    events = run.read_metrics()
+    train = [e["loss"] for e in events if e.get("event") == "train" and isinstance(e.get("loss"), (int, float))]
+    evals = [e["eval_loss"] for e in events if e.get("event") == "eval" and isinstance(e.get("eval_loss"), (int, float))]
+    return {"run": run.name, "run_dir": str(run.path), "state": status.get("state"), "step": status.get("step"),
+            "total_steps": status.get("total_steps"), "train_loss": train[-1] if train else None,
+            "eval_loss": evals[-1] if evals else None, "best_eval_loss": min(evals) if evals else None}
+
+
+def compare_runs(a: RunFolder, b: RunFolder) -> dict:
+    """Two runs side by side: each one's :func:`run_summary`, the recipe settings that differ
+    (``[{"field", "a", "b"}]``, dotted YAML keys) and both loss curves (``[[step, loss]...]``)."""
+    from toolft.recipe import load_recipe
+
+    def recipe_of(run: RunFolder) -> dict:
+        try:
+            return _flat(load_recipe(run.recipe_path).to_dict())
+        except (OSError, ValueError):
+            return {}
+
+    ra, rb = recipe_of(a), recipe_of(b)
+    diff = [{"field": key, "a": ra.get(key), "b": rb.get(key)}
+            for key in sorted(set(ra) | set(rb)) if ra.get(key) != rb.get(key) and key != "name"]
+
+    def curves(run: RunFolder) -> dict:
+        events = run.read_metrics()
+        return {"train_loss": [[e["step"], e["loss"]] for e in events
+                               if e.get("event") == "train" and e.get("loss") is not None],
+                "eval_loss": [[e["step"], e["eval_loss"]] for e in events
+                              if e.get("event") == "eval" and e.get("eval_loss") is not None]}
+
+    return {"a": run_summary(a), "b": run_summary(b), "recipe_diff": diff,
+            "curves": {"a": curves(a), "b": curves(b)}}
+
+
+def delete_run(run: RunFolder, runner: "JobRunner | None" = None) -> None:
+    """Delete a run folder under the home's ``runs/``, never a run that is training.
+
+    Raises ``RunBusyError`` for the active run (``runner``'s, or any run whose trainer
+    process is alive) and ``ValueError`` for a folder outside ``runs/``.
+    """
+    import shutil
+
+    root, path = runs_dir().resolve(), run.path.resolve()
+    if path.parent != root:
+        raise ValueError(f"{run.path} is not a run folder under {root}; toolft deletes only its own runs")
+    active = runner.active() if runner is not None else None
+    status = run.read_status()
+    if (active is not None and active.path.resolve() == path) or (
+            status.get("state") in ("queued", "running") and _trainer_alive(status)):
+        raise RunBusyError(f"run {run.name} is training; cancel it first")
+    shutil.rmtree(path)
+
+
 def process_start_time(pid: int) -> int | None:
     """When ``pid`` started, in clock ticks since boot (``/proc``), or None if it is gone.
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from toolft.runfolder import FINAL_STATES, RunFolder
-from toolft.ui.common import check_recipe, duration, problems_markdown, warning_lines
+from toolft.ui.common import check_recipe, duration, md_literal, problems_markdown, warning_lines
 
 LOG_LINES = 20  # the box is this tall, so the newest line is always in view (autoscroll does not fire)
 BAR_WIDTH = 24
@@ -255,6 +255,96 @@ def refresh(run: RunFolder | None = None) -> tuple[str, object, str, tuple]:
     return status_markdown(run, status), metrics_figure(events), log, (run.name, len(events))
 
 
+# ------------------------------------------------------------------ run registry
+REGISTRY_HEADERS = ["run", "state", "steps", "train loss", "eval loss (best)"]
+
+
+def registry_rows() -> list[list]:
+    """Every run under the home, newest first, as the registry table's rows."""
+    from toolft.runs import list_runs, run_summary
+
+    def num(x):
+        return f"{x:.4g}" if isinstance(x, (int, float)) else ""
+
+    rows = []
+    for run in list_runs():
+        s = run_summary(run)
+        steps = f"{s['step'] or 0}/{s['total_steps']}" if s["total_steps"] else str(s["step"] or "")
+        best = f" ({num(s['best_eval_loss'])})" if s["best_eval_loss"] is not None else ""
+        rows.append([s["run"], s["state"] or "", steps, num(s["train_loss"]), num(s["eval_loss"]) + best])
+    return rows
+
+
+def run_names() -> list[str]:
+    from toolft.runs import list_runs
+
+    return [run.name for run in list_runs()]
+
+
+def compare_view(a: str | None, b: str | None):
+    """``(markdown, figure)`` for one run opened (``b`` empty) or two runs compared: their numbers, the
+    recipe settings that differ and their loss curves overlaid."""
+    from toolft.runs import compare_runs, find_run_dir
+
+    if not a:
+        return "Pick a run to open (and a second one to compare).", None
+    try:
+        run_a = find_run_dir(a)
+        run_b = find_run_dir(b) if b else run_a
+    except FileNotFoundError as exc:
+        return f"**{md_literal(str(exc))}**", None
+    result = compare_runs(run_a, run_b)
+    sides = [("a", result["a"])] if not b else [("a", result["a"]), ("b", result["b"])]
+    lines = ["| | run | state | steps | train loss | eval loss | best eval loss |", "|---|---|---|---|---|---|---|"]
+    for side, r in sides:
+        lines.append(f"| {side.upper()} | `{r['run']}` | {r['state']} | {r['step']}/{r['total_steps']} | "
+                     f"{_fmt(r['train_loss'])} | {_fmt(r['eval_loss'])} | {_fmt(r['best_eval_loss'])} |")
+    if b:
+        diff = result["recipe_diff"]
+        if diff:
+            lines += ["", "**Recipe settings that differ**", "", "| setting | A | B |", "|---|---|---|"]
+            lines += [f"| `{d['field']}` | {md_literal(repr(d['a']))} | {md_literal(repr(d['b']))} |" for d in diff]
+        else:
+            lines += ["", "The two recipes are the same (apart from their names)."]
+    return "\n".join(lines), curves_figure(result, sides)
+
+
+def _fmt(x) -> str:
+    return f"{x:.4g}" if isinstance(x, (int, float)) else "–"
+
+
+def curves_figure(result: dict, sides):
+    """Train (solid) and eval (dotted) loss of each run on one chart."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for side, summary in sides:
+        curves = result["curves"][side]
+        for key, dash in (("train_loss", "solid"), ("eval_loss", "dot")):
+            points = curves[key]
+            if points:
+                fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
+                                         line={"dash": dash}, marker={"size": 4},
+                                         name=f"{side.upper()} {key.replace('_', ' ')}"))
+    fig.update_layout(xaxis_title="step", yaxis_title="loss", height=320, margin={"l": 40, "r": 10, "t": 20, "b": 40})
+    return fig
+
+
+def delete_view(name: str | None, confirmed: bool) -> str:
+    """Delete a run when confirmed; the message says what happened (a training run is never deleted)."""
+    from toolft.runs import RUNNER, RunBusyError, delete_run, find_run_dir
+
+    if not name:
+        return "Pick the run to delete."
+    if not confirmed:
+        return f"Tick **Yes, delete it** to delete `{name}` and everything in it (adapter, checkpoints, logs)."
+    try:
+        delete_run(find_run_dir(name), RUNNER)
+    except (FileNotFoundError, ValueError, RunBusyError) as exc:
+        return f"**Not deleted:** {md_literal(str(exc))}"
+    return f"Deleted `{name}`."
+
+
 def build_train_tab(demo, recipe_state) -> None:
     """Lay out the Train tab and poll the run folder with a 2-second timer."""
     import gradio as gr
@@ -273,6 +363,31 @@ def build_train_tab(demo, recipe_state) -> None:
                      interactive=False)
     plot_key = gr.State(None)
     timer = gr.Timer(2)
+    with gr.Accordion("All runs: open, compare, delete", open=False):
+        registry = gr.Dataframe(headers=REGISTRY_HEADERS, value=registry_rows, interactive=False,
+                                elem_id="runs-table", max_height=300)
+        with gr.Row():
+            run_a = gr.Dropdown(run_names(), value=None, label="Run A", elem_id="runs-a")
+            run_b = gr.Dropdown(run_names(), value=None, label="Run B (to compare)", elem_id="runs-b")
+            compare_btn = gr.Button("Open / compare", elem_id="runs-compare")
+            refresh_btn = gr.Button("Refresh list", size="sm")
+        compared = gr.Markdown(elem_id="runs-compared")
+        compared_plot = gr.Plot(label="Loss curves")
+        with gr.Row():
+            doomed = gr.Dropdown(run_names(), value=None, label="Run to delete", elem_id="runs-delete-pick")
+            sure = gr.Checkbox(False, label="Yes, delete it")
+            delete_btn = gr.Button("Delete run", variant="stop", elem_id="runs-delete")
+        deleted = gr.Markdown(elem_id="runs-deleted")
+
+    def on_refresh():
+        names = run_names()
+        return (registry_rows(), gr.update(choices=names), gr.update(choices=names), gr.update(choices=names))
+
+    def on_delete(name, confirmed):
+        text = delete_view(name, confirmed)
+        names = run_names()
+        return (text, False, registry_rows(), gr.update(choices=names, value=None), gr.update(choices=names),
+                gr.update(choices=names))
 
     def on_recipe(recipe):
         return recipe_check(recipe), command_preview(recipe), ""  # an old launch message no longer applies
@@ -291,3 +406,7 @@ def build_train_tab(demo, recipe_state) -> None:
     timer.tick(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message])
     demo.load(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
     demo.load(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
+    compare_btn.click(compare_view, inputs=[run_a, run_b], outputs=[compared, compared_plot])
+    refresh_btn.click(on_refresh, outputs=[registry, run_a, run_b, doomed])
+    delete_btn.click(on_delete, inputs=[doomed, sure], outputs=[deleted, sure, registry, doomed, run_a, run_b])
+    demo.load(on_refresh, outputs=[registry, run_a, run_b, doomed], show_progress="hidden")
