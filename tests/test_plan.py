@@ -248,3 +248,25 @@ def test_memory_estimate_matches_the_gpu_measurements():
                                    r["max_length"], r["checkpointing"], lora_input_width(config, "all-linear"))
         assert 0.95 <= estimate["total"] / r["peak_gib"] <= 1.12, (r["label"], estimate, r["peak_gib"])
         assert estimate["weights"] == pytest.approx(r["weights_gib"], rel=0.02)
+
+
+def test_time_comes_from_the_real_rows_token_lengths_when_the_tokenizer_is_here():
+    from toolft.plan import UTILISATION, padded_tokens_per_row, training_lengths
+    from toolft.train import load_training_rows
+
+    recipe = load_recipe("tiny-cpu")
+    lengths, note = training_lengths(recipe)
+    assert len(lengths) == len(load_training_rows(recipe)[0]) and "tiny-qwen3's tokenizer" in note
+    p = plan(recipe)
+    assert p["length_source"] == "measured" and p["mean_row_tokens"] == round(sum(lengths) / len(lengths), 1)
+    # padding to each batch's longest row costs more than the mean and less than max_length
+    assert p["mean_row_tokens"] < p["tokens_per_row"] < p["max_length"]
+    tokens = p["total_steps"] * p["effective_batch"] * p["tokens_per_row"]
+    assert p["hours"]["T4"] == round(tokens * p["total_params"] * 4 / (65e12 * UTILISATION) / 3600, 2)
+    # one row per batch: no padding at all, each row at its own length (cut at max_length)
+    assert padded_tokens_per_row(lengths, 1, 10_000) == round(sum(lengths) / len(lengths), 1)
+    assert padded_tokens_per_row(lengths, 4, 64) == 64.0
+    # a Hub model whose tokenizer is not here (offline): every row at max_length, and the plan says why
+    seed = plan(load_recipe("qwen3-1.7b-t4"))
+    assert seed["length_source"] == "max_length" and seed["tokens_per_row"] == 2048
+    assert "not available here" in seed["length_note"] and "max_length" in seed["time_note"]

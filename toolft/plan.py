@@ -257,6 +257,82 @@ def count_rows(recipe) -> int:
     return len(result.records)
 
 
+# ------------------------------------------------------------ token lengths
+
+def training_lengths(recipe) -> tuple[list[int] | None, str]:
+    """``(token lengths of the run's training rows, or None; a note saying where they come from)``.
+
+    The rows are the ones the run will train on (:func:`toolft.train.load_training_rows`:
+    the same sample or file, the same split), rendered with the model's chat template as
+    the trainer renders them and counted with its tokenizer (``toolft.data.render.row_lengths``).
+    ``None`` when the tokenizer cannot be had here (a Hub model offline and not cached): the
+    plan then counts every row at ``max_length``. Cached per data source and model, so the
+    Recipe tab re-plans every edit without counting again.
+    """
+    d = recipe.data
+    source = d.train_file.strip()
+    stamp = None
+    if source != "sample":
+        try:
+            stamp = Path(source).stat().st_mtime_ns
+        except OSError:
+            return None, "the data file cannot be read"
+    return _training_lengths(recipe.model.name_or_path, source, stamp, d.sample_rows, d.split_seed,
+                             d.eval_fraction, recipe.training.assistant_only_loss)
+
+
+@functools.lru_cache(maxsize=8)
+def _training_lengths(model: str, source: str, stamp, sample_rows: int, split_seed: int, eval_fraction: float,
+                      assistant_only_loss: bool) -> tuple[list[int] | None, str]:
+    from toolft.data.render import TemplateError, row_lengths, training_chat_template
+    from toolft.modeling import load_tokenizer
+    from toolft.recipe import Recipe
+
+    try:
+        tokenizer = load_tokenizer(model)
+    except Exception as exc:  # noqa: BLE001 - offline, gated, missing: any failure means "not measured"
+        return None, f"the tokenizer of {model} is not available here ({_first_line(exc)})"
+    recipe = Recipe()
+    recipe.model.name_or_path = model
+    recipe.data.train_file, recipe.data.sample_rows = source, sample_rows
+    recipe.data.split_seed, recipe.data.eval_fraction = split_seed, eval_fraction
+    recipe.training.assistant_only_loss = assistant_only_loss
+    from toolft.train import load_training_rows
+
+    try:
+        train_rows, _, _ = load_training_rows(recipe)
+        template = training_chat_template(tokenizer, assistant_only_loss, model)
+    except (ValueError, OSError, TemplateError) as exc:
+        return None, f"the rows could not be rendered ({_first_line(exc)})"
+    lengths = [row.total for row in row_lengths(tokenizer, train_rows, template, assistant_only_loss)]
+    return lengths, f"the token lengths of the {len(lengths)} training rows, counted with {model}'s tokenizer"
+
+
+def padded_tokens_per_row(lengths: list[int], batch: int, max_length: int, seed: int = 0, rounds: int = 4) -> float:
+    """Tokens the model processes per training row once batches are padded to their longest row.
+
+    Rows are cut at ``max_length``; the Trainer draws batches in a random order, so this
+    averages ``rounds`` seeded shuffles: sum over batches of (longest row x rows in it), over
+    the rows. ``[100, 300]`` in one batch of 2 costs 300 a row.
+
+    >>> padded_tokens_per_row([100, 300], batch=2, max_length=2048)
+    300.0
+    >>> padded_tokens_per_row([100, 300, 5000], batch=1, max_length=2048)
+    816.0
+    """
+    import random
+
+    cut = [min(n, max_length) for n in lengths if n > 0]
+    if not cut:
+        return float(max_length)
+    rng = random.Random(seed)
+    total = 0
+    for _ in range(rounds):
+        order = rng.sample(cut, len(cut))
+        total += sum(max(order[i:i + batch]) * len(order[i:i + batch]) for i in range(0, len(order), batch))
+    return round(total / (rounds * len(cut)), 1)
+
+
 # --------------------------------------------------------------------- dtype
 
 def run_dtype(setting: str) -> str:
@@ -356,7 +432,13 @@ def plan(recipe, rows: int | None = None) -> dict:
     dropout_width = lora_input_width(config, recipe.lora.target_modules) if recipe.lora.dropout > 0 else 0
     memory = memory_estimate(config, total, trainable, dtype, batch, t.max_length, t.gradient_checkpointing,
                              dropout_width)
-    tokens = total_steps * batch * accum * t.max_length  # rows are padded to the batch's longest, at most this
+    lengths, length_note = training_lengths(recipe) if rows is None else (None, "rows given, not read")
+    if lengths:  # rows are padded to their batch's longest: measured from the real rows' lengths
+        per_row = padded_tokens_per_row(lengths, batch, t.max_length, seed=t.seed)
+        length_source = "measured"
+    else:
+        per_row, length_source = float(t.max_length), "max_length"
+    tokens = total_steps * batch * accum * per_row
     per_gpu, full_per_gpu, hours, cost = {}, {}, {}, {}
     for name, gpu in GPUS.items():
         gpu_dtype = recipe.model.dtype if recipe.model.dtype != "auto" else ("bfloat16" if gpu.bf16 else "float16")
@@ -387,6 +469,10 @@ def plan(recipe, rows: int | None = None) -> dict:
         "epochs": t.num_train_epochs,
         "max_length": t.max_length,
         "gradient_checkpointing": bool(t.gradient_checkpointing),
+        "tokens_per_row": per_row,
+        "mean_row_tokens": round(sum(lengths) / len(lengths), 1) if lengths else None,
+        "length_source": length_source,
+        "length_note": length_note,
         "memory_gb": memory,
         "memory_note": MEMORY_NOTE,
         "fits": per_gpu,
@@ -397,7 +483,10 @@ def plan(recipe, rows: int | None = None) -> dict:
                         "usd_per_hour": g.usd_per_hour, "hardware": g.hardware} for name, g in GPUS.items()},
         "hours": hours,
         "cost_usd": cost,
-        "time_note": (f"Time estimate: every row counted at max_length (real rows are usually shorter), "
+        "time_note": (("Time estimate: rows counted at their real token lengths, padded to the longest of each "
+                       "batch; " if length_source == "measured" else
+                       f"Time estimate: every row counted at max_length ({length_note}; real rows are usually "
+                       "shorter); ") +
                       f"{UTILISATION:.0%} of each GPU's 16-bit peak assumed (the H100: 18%, as measured on an H200 for "
                       "the seed recipe), attention's own FLOPs left out; "
                       f"prices from huggingface.co/pricing as of {PRICES_AS_OF}. A running job's ETA comes from "
