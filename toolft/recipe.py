@@ -35,28 +35,30 @@ def _f(default, help: str, **meta):
 class ModelSettings:
     name_or_path: str = _f(
         "tiny-qwen3",
-        "Base model: a Hub id such as Qwen/Qwen3-1.7B, a local folder in the same layout, or "
-        "tiny-qwen3, the small offline model toolft builds itself for CPU demos.",
+        "The model the adapter is trained on: a Hub id such as Qwen/Qwen3-1.7B, a local folder in "
+        "the same layout, or tiny-qwen3 (toolft's offline CPU demo). Bigger models call tools better but "
+        "need more memory and time; the plan shows whether it fits.",
     )
     dtype: str = _f(
         "auto",
-        "Number format of the frozen base weights. auto picks bfloat16 on GPUs that support it, "
-        "float16 on older ones such as the T4, and float32 on CPU.",
+        "Number format of the frozen base weights. auto is right almost always: bfloat16 on GPUs "
+        "that have it, float16 on a T4, float32 on CPU. float32 on a GPU doubles the weights' memory; "
+        "bfloat16 on a T4 is emulated and slow.",
         choices=["auto", "float32", "float16", "bfloat16"],
     )
 
 
 @dataclass
 class LoraSettings:
-    r: int = _f(16, "LoRA rank: how many directions each adapter can learn. 16 suits a dataset of "
-                    "thousands of examples; more rank means more trainable parameters and memory.", min=1, max=512)
-    alpha: int = _f(32, "LoRA alpha: scales the adapter's output by alpha / r. Twice the rank is the usual "
-                        "choice.", min=1, max=4096)
-    dropout: float = _f(0.05, "Share of the adapter's inputs zeroed at random while training; a little guards "
-                              "against memorising a small dataset.", min=0.0, max=0.9)
-    target_modules: str = _f("all-linear", "Which layers get adapters: all-linear (every projection in attention "
-                                           "and MLP, which tracks full fine-tuning closely) or a comma-separated "
-                                           "list such as q_proj,v_proj.")
+    r: int = _f(16, "LoRA rank: how many directions each adapter can learn. Usual: 8-64 (16 for a few "
+                    "thousand rows). Too low cannot hold the task; too high adds memory and overfits small data.", min=1, max=512)
+    alpha: int = _f(32, "Scales the adapter's output by alpha / rank. Usual: twice the rank. Higher acts like "
+                        "a larger learning rate (unstable if much higher); lower makes the adapter learn slowly.", min=1, max=4096)
+    dropout: float = _f(0.05, "Share of the adapter's inputs zeroed at random while training. Usual: 0-0.1. It "
+                              "guards a small dataset against memorising; high values slow learning.", min=0.0, max=0.9)
+    target_modules: str = _f("all-linear", "Which layers get adapters: all-linear (every attention and MLP projection: the "
+                                           "closest to full fine-tuning, the usual choice) or a comma-separated "
+                                           "list such as q_proj,v_proj (fewer parameters, learns less).")
 
     def target_list(self) -> list[str] | None:
         """``None`` for all-linear, else the comma-separated module names, stripped.
@@ -71,55 +73,64 @@ class LoraSettings:
 
 @dataclass
 class TrainingSettings:
-    learning_rate: float = _f(2e-4, "Peak step size. LoRA adapters start at zero and are small, so they want "
-                                    "about 10x the rate of full fine-tuning; too high and the loss jumps around.",
+    learning_rate: float = _f(2e-4, "Peak step size. Usual for LoRA: 1e-4 to 3e-4, about 10x full fine-tuning's, as "
+                                    "adapters start at zero. Too high: the loss jumps or diverges; too low: it "
+                                    "barely moves.",
                               min=0.0, min_exclusive=True, max=1.0)
-    per_device_train_batch_size: int = _f(4, "Conversations processed at once on each device. Limited by GPU "
-                                             "memory.", min=1, max=1024)
-    gradient_accumulation_steps: int = _f(4, "Batches whose gradients are summed before one weight update: "
-                                             "effective batch = batch size x this x devices, at no extra memory.",
+    per_device_train_batch_size: int = _f(4, "Conversations processed at once on each device. Usual: 1-8 on one GPU. Memory "
+                                             "grows with it (out of memory: lower it and raise accumulation).", min=1, max=1024)
+    gradient_accumulation_steps: int = _f(4, "Batches whose gradients are summed before one weight update: effective batch = "
+                                             "batch size x this x devices (usual 8-32), at no extra memory. More means "
+                                             "fewer, smoother updates.",
                                           min=1, max=1024)
-    num_train_epochs: float = _f(3.0, "Passes over the training data. Too few under-fits; too many memorises "
-                                      "it (watch the eval loss rise).", min=0.0, min_exclusive=True, max=100.0)
-    max_steps: int = _f(-1, "Stop after this many optimizer steps; -1 means run the full number of epochs.",
+    num_train_epochs: float = _f(3.0, "Passes over the training data. Usual: 1-3 for thousands of rows. Too few "
+                                      "under-fits; too many memorises the rows (the eval loss starts rising).", min=0.0, min_exclusive=True, max=100.0)
+    max_steps: int = _f(-1, "Stop after this many optimizer steps instead of the epochs; -1 runs the full epochs. "
+                           "Handy for a quick trial run.",
                         min=-1)
-    warmup_ratio: float = _f(0.1, "Share of the steps over which the learning rate climbs from zero, so the "
-                                  "first updates of a fresh adapter are gentle.", min=0.0, max=0.5)
-    lr_scheduler_type: str = _f("cosine", "How the learning rate falls after warm-up: cosine eases down to "
-                                          "zero, linear falls steadily, constant stays flat.",
+    warmup_ratio: float = _f(0.1, "Share of the steps over which the learning rate climbs from zero. Usual: 0.03-0.1. "
+                                  "Without warm-up the first updates can be erratic; too long wastes steps.", min=0.0, max=0.5)
+    lr_scheduler_type: str = _f("cosine", "How the learning rate falls after warm-up: cosine eases down to zero (the usual), "
+                                          "linear falls steadily, constant_with_warmup stays flat.",
                                 choices=["cosine", "linear", "constant_with_warmup"])
-    max_length: int = _f(2048, "Longest conversation in tokens; longer ones are cut at the end, and a row whose "
-                               "answer is cut off entirely is dropped. Memory grows with it.", min=32, max=131072)
-    mixed_precision: str = _f("auto", "Compute in 16-bit where it is safe and fast while master weights stay "
-                                      "precise: auto uses bf16 on GPUs and CPUs that support it, fp16 on older "
-                                      "GPUs such as the T4, and float32 elsewhere.",
+    max_length: int = _f(2048, "Longest conversation in tokens. Set it above your rows' lengths (the Data tab shows "
+                               "them). Too short cuts rows, and a row whose answer is cut off is dropped; too long "
+                               "costs memory.", min=32, max=131072)
+    mixed_precision: str = _f("auto", "16-bit arithmetic where it is safe, with the adapter kept in float32. auto is right "
+                                      "almost always: bf16 where the hardware has it, fp16 on a T4, float32 "
+                                      "elsewhere. fp16 needs a CUDA GPU.",
                               choices=["auto", "no", "bf16", "fp16"])
-    gradient_checkpointing: bool = _f(True, "Recompute activations during the backward pass instead of storing "
-                                            "them: much less memory for about a third more time.")
-    assistant_only_loss: bool = _f(True, "Learn only from the assistant's turns (tool calls and answers), not "
-                                         "from the system prompt, tool schemas or user messages.")
-    weight_decay: float = _f(0.0, "Pull of the weights towards zero at each step (AdamW).", min=0.0, max=1.0)
-    max_grad_norm: float = _f(1.0, "Gradients longer than this are scaled down, which stops one odd batch from "
-                                   "wrecking the adapter.", min=0.0, min_exclusive=True)
-    logging_steps: int = _f(5, "Write loss and learning rate to the run folder every this many steps.", min=1)
-    eval_steps: int = _f(0, "Compute the held-out loss every this many steps; 0 means once per epoch.", min=0)
+    gradient_checkpointing: bool = _f(True, "Recompute activations in the backward pass instead of storing them: much less "
+                                            "memory for about a third more time. On for large models and long rows; "
+                                            "off when memory is plentiful.")
+    assistant_only_loss: bool = _f(True, "Learn only from the assistant's turns (tool calls and answers). Off, the model also "
+                                         "learns to write the prompts and tool schemas, which wastes its capacity.")
+    weight_decay: float = _f(0.0, "Pull of the adapter's weights towards zero at each step (AdamW). Usual: 0-0.1. High "
+                              "values hold the adapter back.", min=0.0, max=1.0)
+    max_grad_norm: float = _f(1.0, "Gradients longer than this are scaled down, so one odd batch cannot wreck the "
+                                   "adapter. Usual: 1.0. Very low slows learning.", min=0.0, min_exclusive=True)
+    logging_steps: int = _f(5, "Log loss, learning rate and gradient norm every this many steps. Lower gives "
+                              "smoother curves at a small cost.", min=1)
+    eval_steps: int = _f(0, "Compute the held-out loss every this many steps; 0 means once per epoch. More often "
+                            "shows overfitting sooner but costs time.", min=0)
     save_steps: int = _f(100, "Save a checkpoint (adapter, optimizer and schedule) every this many steps, so a "
                               "cancelled, crashed or restarted run resumes from there. Too often costs time and "
                               "disk; too rarely loses more work.", min=1)
-    save_total_limit: int = _f(2, "Keep only the newest this many checkpoints (older ones are deleted).", min=1,
+    save_total_limit: int = _f(2, "Keep only the newest this many checkpoints; older ones are deleted. Usual: 2. Each "
+                               "holds the adapter and its optimizer state.", min=1,
                                max=100)
-    seed: int = _f(42, "Random seed for adapter initialisation and data order, for repeatable runs.", min=0,
+    seed: int = _f(42, "Random seed for the adapter's start and the data order: the same seed repeats a run.", min=0,
                    max=2**32 - 1)
 
 
 @dataclass
 class DataSettings:
-    train_file: str = _f("sample", "Training data: a .jsonl or .json file of {messages, tools} rows, or "
-                                   "'sample' for toolft's bundled synthetic tool-calling set.")
-    sample_rows: int = _f(600, "How many rows of bundled sample data to generate when train_file is "
-                               "'sample'.", min=10, max=100000)
-    eval_fraction: float = _f(0.1, "Share of the rows held out to measure eval loss and to compare base and "
-                                   "fine-tuned models afterwards.", min=0.0, max=0.5)
+    train_file: str = _f("sample", "Training data: a file of {messages, tools} rows, or 'sample' for toolft's bundled "
+                                   "synthetic tool-calling set. A few hundred rows is a minimum; thousands is usual.")
+    sample_rows: int = _f(600, "How many rows of the bundled sample to generate when the data is 'sample'. More "
+                               "rows teach more reliably and take longer.", min=10, max=100000)
+    eval_fraction: float = _f(0.1, "Share of the rows held out for the eval loss and the base vs fine-tuned scorecard. "
+                                   "Usual: 0.05-0.1. Zero leaves nothing to measure; a lot leaves less to learn from.", min=0.0, max=0.5)
     split_seed: int = _f(0, "Seed of the train / held-out split (and of the sample data).", min=0, max=2**32 - 1)
 
 

@@ -122,7 +122,8 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
         expect(page.get_by_role("gridcell", name=re.compile("^invalid JSON"))).to_be_visible(timeout=30_000)
         page.get_by_role("tab", name="Recipe").click()
         expect(page.get_by_role("cell", name=re.compile("^2 training rows"))).to_be_visible(timeout=30_000)
-        expect(page.get_by_text("only 2 training rows: too few to learn from")).to_be_visible()
+        expect(page.locator("#recipe-status")).to_contain_text("only 2 training rows: too few to learn from")
+        expect(page.locator("#field-data-train-file")).to_contain_text("⚠ only 2 training rows")  # at its field
         expect(page.get_by_label("Training data")).to_have_value(re.compile(r"uploads/.+/mine\.jsonl$"))
 
         # save the recipe as YAML, change a value, load the YAML back: the value returns
@@ -142,15 +143,36 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
             page.get_by_role("button", name="Save recipe YAML").click()
         assert Path(again.value.path()).read_text() == saved.read_text()
 
-        # a bad value is named by its field, live
+        # a bad value is named live, at its own field and in the status line
         rank = page.get_by_label("LoRA rank", exact=True)
         rank.fill("0")
         rank.press("Tab")
-        expect(page.get_by_text("must be at least 1 (got 0)")).to_be_visible(timeout=30_000)
+        expect(page.locator("#field-lora-r")).to_contain_text("✖ must be at least 1 (got 0)", timeout=30_000)
+        expect(page.locator("#recipe-status")).to_contain_text("must be at least 1 (got 0)")
+        rank.fill("8")
+        rank.press("Tab")
+        expect(page.locator("#field-lora-r")).not_to_contain_text("✖", timeout=30_000)
+
+        # the plan stays in view while the visitor edits the last settings of the form
+        page.get_by_label("Checkpoints kept", exact=True).scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.scrollY") > 300  # the form did scroll
+        box = page.get_by_role("heading", name="Plan").bounding_box()
+        assert box is not None and 0 <= box["y"] < 1000, box
+
+        # a reload brings back the dataset, the edited recipe and the tab the visitor was on
+        page.wait_for_timeout(1000)  # the browser saves the state after each event
+        page.reload()
+        expect(page.get_by_role("heading", name="Plan")).to_be_visible(timeout=30_000)
+        expect(page.get_by_label("LoRA rank", exact=True)).to_have_value("8", timeout=30_000)
+        expect(page.get_by_label("Training data")).to_have_value(re.compile(r"uploads/.+/mine\.jsonl$"))
+        page.get_by_role("tab", name="Data").click()
+        expect(page.locator("#data-summary")).to_contain_text("Restored mine.jsonl", timeout=30_000)
 
         page.get_by_role("tab", name="Train").click()
         expect(page.get_by_text("No runs yet")).to_be_visible(timeout=30_000)
-        expect(page.get_by_text("cannot be launched yet")).to_be_visible()
+        expect(page.locator("#train-check")).to_contain_text("Ready")
+        expect(page.locator("#train-check")).to_contain_text("too few to learn from")  # ready, with the warning
         page.screenshot(path=str(tmp_path / "toolft.png"), full_page=True)
     assert (tmp_path / "toolft.png").stat().st_size > 0
 
@@ -292,3 +314,13 @@ def test_edit_launch_watch_cancel_resume(app_url, tmp_path):
         steps = [e["step"] for e in run.read_metrics() if e["event"] == "train"]
         assert steps == list(range(1, 41)) and run.read_status()["resumed_from"] == f"checkpoint-{stopped}"
         expect(page.get_by_text("The adapter is saved")).to_be_visible()
+
+        # the registry opens the finished run: its numbers and its curves
+        page.get_by_text("All runs: open, compare, delete").click()
+        page.get_by_role("button", name="Refresh list").click()
+        expect(page.locator("#runs-table")).to_contain_text(run.name, timeout=30_000)
+        page.get_by_label("Run A", exact=True).click()
+        page.get_by_role("option", name=run.name).click()
+        page.locator("#runs-compare").click()
+        expect(page.locator("#runs-compared")).to_contain_text("40/40", timeout=30_000)
+        expect(page.locator("#runs-compared")).to_contain_text("completed")

@@ -137,3 +137,49 @@ def test_every_field_has_a_short_readable_label_and_names_its_yaml_key():
     assert set(LABELS) == set(paths)
     assert all(len(LABELS[p]) <= 26 and "." not in LABELS[p] for p in paths)
     assert len(set(LABELS.values())) == len(paths)  # no two fields look alike
+
+
+def test_every_setting_is_in_exactly_one_group():
+    from toolft.ui.recipe_tab import GROUPS, grouped_fields
+
+    placed = [path for _, fields in grouped_fields() for path, _ in fields]
+    assert sorted(placed) == sorted(PATHS) and len(placed) == len(set(placed))
+    titles = [title for title, _ in grouped_fields()]
+    assert titles[:7] == [title for title, _ in GROUPS]  # model, LoRA, optimisation, data, hardware... in order
+    assert {"Model", "LoRA adapter", "Optimisation", "Data", "Hardware"} <= set(titles)
+
+
+def test_problems_are_noted_at_their_own_field():
+    from toolft.ui.recipe_tab import field_info, note_updates, review, field_notes
+
+    values = inputs_of(load_recipe("tiny-cpu").to_dict())
+    values["lora.r"] = 0
+    values["training.learning_rate"] = -1.0
+    *_, problems = review(nest(values))
+    notes = field_notes(problems)
+    assert set(notes) == {"lora.r", "training.learning_rate"}
+    assert notes["lora.r"].startswith("✖ ") and "at least 1" in notes["lora.r"]
+    updates, shown = note_updates(notes, {})
+    by_path = dict(zip(PATHS, updates))
+    assert by_path["lora.r"]["info"] == f"{notes['lora.r']} · {field_info('lora.r')}"
+    assert by_path["lora.r"]["elem_classes"] == ["field-problem"]
+    assert by_path["lora.alpha"] == {"__type__": "update"}  # untouched inputs are not re-rendered
+    # fixing the rank clears its note and re-renders only that field
+    values["lora.r"] = 8
+    *_, problems = review(nest(values))
+    updates, _ = note_updates(field_notes(problems), shown)
+    by_path = dict(zip(PATHS, updates))
+    assert by_path["lora.r"] == {"__type__": "update", "info": field_info("lora.r"), "elem_classes": []}
+    assert by_path["training.learning_rate"] == {"__type__": "update"}
+
+
+def test_a_too_small_dataset_is_warned_at_the_data_field(tmp_path):
+    from toolft.ui.recipe_tab import field_notes, review
+
+    rows = tmp_path / "two.jsonl"
+    rows.write_text("\n".join('{"messages": [{"role": "user", "content": "Hi %d"}, '
+                              '{"role": "assistant", "content": "Hello"}]}' % i for i in range(2)) + "\n")
+    copy = store_upload(rows)
+    recipe = apply_data(default_recipe(), {"train_file": str(copy), "sample_rows": None})[0]
+    notes = field_notes(review(recipe)[4])
+    assert notes["data.train_file"].startswith("⚠ ")

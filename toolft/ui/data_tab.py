@@ -399,8 +399,29 @@ LATEST_LOAD = LatestLoad()
 
 
 
-def build_data_tab(data_state, recipe_state) -> None:
-    """Lay out the Data tab; its handlers set ``data_state`` (the visitor's data choice)."""
+def restore_view(choice: dict | None, recipe: dict | None):
+    """The tab's outputs (see :func:`outputs`) for a data choice brought back after a page reload: the
+    bundled sample regenerated, or the visitor's upload copy checked again where it lies (not copied)."""
+    if not choice:
+        return None
+    if choice.get("train_file") == "sample":
+        return use_sample(choice.get("sample_rows"), recipe)
+    source = Path(choice["train_file"])
+    try:
+        result = load_records(source)
+    except DataFileError as exc:
+        return outputs(None, f"**Your earlier dataset cannot be read any more:** {_md(str(exc))}", None)
+    name = source.name.removesuffix(".canonical.jsonl")
+    view = build_view(result, name, choice, recipe)
+    return outputs(view, f"Restored `{name}`, the dataset you chose before the page was reloaded.", choice)
+
+
+def build_data_tab(data_state, recipe_state):
+    """Lay out the Data tab; its handlers set ``data_state`` (the visitor's data choice).
+
+    Returns ``(restore, inputs, outputs)``: the handler that shows the view of a data choice the
+    app restored from the visitor's browser (``toolft.ui.build_app`` chains it after page load).
+    """
     import gradio as gr
 
     gr.Markdown("Upload tool-calling conversations in any common format (OpenAI/TRL messages with a `tools` "
@@ -487,3 +508,11 @@ def build_data_tab(data_state, recipe_state) -> None:
     next_btn.click(lambda v, n: go(v, n, 1), inputs=[view_state, page], outputs=[preview, page_label, page])
     inspect_btn.click(inspect, inputs=[view_state, row_line], outputs=[inspect_html, inspect_counts])
     row_line.submit(inspect, inputs=[view_state, row_line], outputs=[inspect_html, inspect_counts])
+
+    def on_restore(choice, recipe):
+        out = restore_view(choice, recipe)
+        if out is None:
+            return tuple(gr.skip() for _ in range(len(outs) + 1))
+        return (*out[:-1], gr.skip(), 1)  # data_state is already the restored choice
+
+    return on_restore, [data_state, recipe_state], outs + [page]

@@ -34,9 +34,32 @@ LABELS = {  # short words a user reads; the dotted YAML key stays in each field'
     "data.train_file": "Training data", "data.sample_rows": "Sample rows", "data.eval_fraction": "Held-out share",
     "data.split_seed": "Split seed",
 }
-SECTION_TITLES = {"": "Recipe", "model": "Model", "lora": "LoRA adapter", "training": "Training", "data": "Data"}
 FIELDS = [(path, spec) for path, spec, _ in iter_fields(Recipe())]
 PATHS = [path for path, _ in FIELDS]
+# The form's groups, in the order a user decides things; a setting missing here lands in "Other settings"
+GROUPS = [
+    ("Recipe", ["name", "description"]),
+    ("Model", ["model.name_or_path", "model.dtype"]),
+    ("LoRA adapter", ["lora.r", "lora.alpha", "lora.dropout", "lora.target_modules"]),
+    ("Optimisation", ["training.learning_rate", "training.per_device_train_batch_size",
+                      "training.gradient_accumulation_steps", "training.num_train_epochs", "training.max_steps",
+                      "training.warmup_ratio", "training.lr_scheduler_type", "training.weight_decay",
+                      "training.max_grad_norm", "training.seed"]),
+    ("Data", ["data.train_file", "data.sample_rows", "data.eval_fraction", "data.split_seed",
+              "training.max_length", "training.assistant_only_loss"]),
+    ("Hardware", ["training.mixed_precision", "training.gradient_checkpointing"]),
+    ("Logging and checkpoints", ["training.logging_steps", "training.eval_steps", "training.save_steps",
+                                 "training.save_total_limit"]),
+]
+
+
+def grouped_fields() -> list[tuple[str, list[tuple[str, object]]]]:
+    """``[(group title, [(path, field spec)...])...]``: every recipe setting exactly once, in :data:`GROUPS` order."""
+    specs = dict(FIELDS)
+    groups = [(title, [(p, specs[p]) for p in paths if p in specs]) for title, paths in GROUPS]
+    placed = {p for _, paths in GROUPS for p in paths}
+    rest = [(p, spec) for p, spec in FIELDS if p not in placed]
+    return [g for g in groups if g[1]] + ([("Other settings", rest)] if rest else [])
 
 
 def nest(values: dict) -> dict:
@@ -70,6 +93,10 @@ def plan_markdown(p: dict) -> str:
         f"| Data | {p['train_rows']} training rows · {p['eval_rows']} held out |",
         f"| Steps | {p['steps_per_epoch']} per epoch, **{p['total_steps']} in all** for {epochs} "
         f"({p['warmup_steps']} warm-up) · effective batch {p['effective_batch']} |",
+        (f"| Row length | {p['mean_row_tokens']:g} tokens on average, {p['tokens_per_row']:g} with each batch padded "
+         f"to its longest (measured) |" if p.get("length_source") == "measured" else
+         f"| Row length | not measured ({md_literal(str(p.get('length_note', '')))}): every row counted at "
+         f"{p['max_length']} tokens |"),
         f"| Memory here (estimate) | **{mem['total']} GB** = weights {mem['weights']} + adapter & optimizer "
         f"{mem['adapter_and_optimizer']} + activations {mem['activations']} + loss head {mem['loss_head']} + "
         f"overhead {mem['overhead']} |",
@@ -96,13 +123,18 @@ def write_yaml(recipe: Recipe) -> Path:
 
 def recipe_view(values: dict) -> tuple[dict, str, str, str | None]:
     """Validate a recipe dict: ``(recipe dict, status, plan, YAML path)``; plan and YAML only when valid."""
+    return review(values)[:4]
+
+
+def review(values: dict) -> tuple[dict, str, str, str | None, list]:
+    """:func:`recipe_view` plus the problems themselves (``FieldError`` list), for the notes at each field."""
     from toolft.plan import plan
 
     from toolft.preflight import errors_of, preflight
 
     recipe, problems = check_recipe(values)
     if problems:
-        return values, problems_markdown(problems), "_The plan appears once the recipe is valid._", None
+        return values, problems_markdown(problems), "_The plan appears once the recipe is valid._", None, problems
     checked = preflight(recipe)  # what Launch will check: data, precision on this machine, model, template
     errors, warnings = errors_of(checked), [p for p in checked if p not in errors_of(checked)]
     status = (problems_markdown(errors, "This recipe cannot run here yet:") if errors
@@ -113,7 +145,38 @@ def recipe_view(values: dict) -> tuple[dict, str, str, str | None]:
         plan_md = plan_markdown(plan(recipe))
     except (ValueError, OSError) as exc:
         plan_md = f"**Plan unavailable:** {exc}"
-    return recipe.to_dict(), status, plan_md, str(write_yaml(recipe))
+    return recipe.to_dict(), status, plan_md, str(write_yaml(recipe)), checked
+
+
+def field_notes(problems: list) -> dict[str, str]:
+    """``{dotted path: note}`` for the fields that have a problem: what each input shows under its label.
+
+    Several problems of one field are joined; a warning is marked ⚠ and an error ✖. Problems
+    not about one field (the whole file, the model) stay in the status line only.
+    """
+    notes: dict[str, list[str]] = {}
+    for problem in problems:
+        if problem.field in PATHS:
+            mark = "⚠" if getattr(problem, "severity", "error") == "warning" else "✖"
+            notes.setdefault(problem.field, []).append(f"{mark} {problem.message}")
+    return {path: " ".join(messages) for path, messages in notes.items()}
+
+
+def field_info(path: str) -> str:
+    """The help line under an input: the setting's own help text and its YAML key."""
+    meta = dict(FIELDS)[path].metadata
+    info = f"{meta.get('help', '')} (YAML: {path})"
+    kind = field_type(path)
+    if kind in (int, float) and "choices" not in meta:
+        low, high = meta.get("min"), meta.get("max")
+        bounds = ", ".join(b for b in (f"min {low}" if low is not None else "",
+                                        f"max {high}" if high is not None else "") if b)
+        if bounds and not (kind is float and low is not None and high is not None and high <= 1
+                           and not meta.get("min_exclusive")):
+            info = f"{info} ({bounds})"
+    if path == "data.train_file":
+        info += " Set it in the Data tab."
+    return info
 
 
 def edit_recipe(values: dict) -> tuple[dict, str, str, str | None]:
@@ -175,23 +238,21 @@ def _make_input(path: str, spec, value):
     import gradio as gr
 
     kind, meta = field_type(path), spec.metadata
-    info = f"{meta.get('help', '')} (YAML: {path})"
+    info = field_info(path)
     label = LABELS.get(path, path)
+    common = dict(label=label, info=info, elem_id="field-" + path.replace(".", "-").replace("_", "-"))
     if kind is bool:
-        return gr.Checkbox(value=value, label=label, info=info)
+        return gr.Checkbox(value=value, **common)
     if "choices" in meta:
-        return gr.Dropdown(choices=list(meta["choices"]), value=value, label=label, info=info)
+        return gr.Dropdown(choices=list(meta["choices"]), value=value, **common)
     if kind in (int, float):
         low, high = meta.get("min"), meta.get("max")
         if kind is float and low is not None and high is not None and high <= 1 and not meta.get("min_exclusive"):
-            return gr.Slider(low, high, value=value, step=0.01, label=label, info=info)
-        bounds = ", ".join(b for b in (f"min {low}" if low is not None else "",
-                                        f"max {high}" if high is not None else "") if b)
-        return gr.Number(value=value, label=label, info=f"{info} ({bounds})" if bounds else info,
-                         precision=0 if kind is int else None)
+            return gr.Slider(low, high, value=value, step=0.01, **common)
+        return gr.Number(value=value, precision=0 if kind is int else None, **common)
     if path == "data.train_file":  # chosen in the Data tab, so only uploaded copies are ever read
-        return gr.Textbox(value=value, label=label, info=f"{info} Set it in the Data tab.", interactive=False)
-    return gr.Textbox(value=value, label=label, info=info, lines=1)
+        return gr.Textbox(value=value, interactive=False, **common)
+    return gr.Textbox(value=value, lines=1, **common)
 
 
 def export_for_tools(recipe: dict) -> tuple[str | None, str]:
@@ -214,64 +275,105 @@ def export_for_tools(recipe: dict) -> tuple[str | None, str]:
                       f"{commands['trl']}\n{commands['accelerate']}\n```")
 
 
-def build_recipe_tab(recipe_state, data_state) -> None:
-    """Lay out the Recipe tab; every change rebuilds ``recipe_state`` and the plan."""
+def note_updates(notes: dict[str, str], shown: dict[str, str] | None):
+    """Per input, in ``PATHS`` order: a ``gr.update`` where its problem note changed, ``gr.skip()`` elsewhere
+    (an input being typed into is not re-rendered), and the notes now shown."""
+    import gradio as gr
+
+    shown = shown or {}
+    updates = []
+    for path in PATHS:
+        note = notes.get(path)
+        updates.append(gr.skip() if note == shown.get(path) else gr.update(**_note_kwargs(path, notes)))
+    return updates, notes
+
+
+def build_recipe_tab(recipe_state, data_state):
+    """Lay out the Recipe tab; every change rebuilds ``recipe_state``, the plan and the notes at each field.
+
+    Returns ``(restore, inputs, outputs)``: the handler that refills the form from ``recipe_state``
+    after the app restores a visitor's saved recipe (``toolft.ui.build_app`` chains it after page load).
+    """
     import gradio as gr
 
     from toolft.recipe import default_preset_name, preset_names
 
-    initial = recipe_view(recipe_state.value)
+    initial = review(recipe_state.value)
     with gr.Row():
         preset = gr.Dropdown(preset_names(), value=default_preset_name(), label="Preset",
                              info="Start from a tested recipe, then adjust.", scale=2)
         download = gr.DownloadButton("Save recipe YAML", value=initial[3], interactive=initial[3] is not None)
         upload = gr.UploadButton("Load recipe YAML", file_types=[".yaml", ".yml"], type="filepath")
-    status = gr.Markdown(initial[1])
-    inputs, start_values = [], dict(zip(PATHS, flat_values(recipe_state.value)))
+    status = gr.Markdown(initial[1], elem_id="recipe-status")
+    shown = gr.State({})
+    by_path = {}
+    start_values = dict(zip(PATHS, flat_values(recipe_state.value)))
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
-            sections: dict[str, list] = {}
-            for path, spec in FIELDS:
-                sections.setdefault(path.rpartition(".")[0], []).append((path, spec))
-            for section, fields in sections.items():
-                with gr.Accordion(SECTION_TITLES.get(section, section), open=True):
+            for title, fields in grouped_fields():
+                with gr.Accordion(title, open=True):
                     for start in range(0, len(fields), 3):
                         with gr.Row():
                             for path, spec in fields[start:start + 3]:
-                                inputs.append(_make_input(path, spec, start_values[path]))
-        with gr.Column(scale=2):
+                                by_path[path] = _make_input(path, spec, start_values[path])
+        with gr.Column(scale=2, elem_id="recipe-plan"):  # sticky (app CSS): the plan stays in view while editing
             plan_md = gr.Markdown(initial[2])
             with gr.Accordion("Export for TRL and accelerate", open=False):
                 export_btn = gr.Button("Export this recipe")
                 export_file = gr.File(label="trl-sft.yaml (for `trl sft --config`)", interactive=False)
                 export_md = gr.Markdown()
+    inputs = [by_path[path] for path in PATHS]
 
     def download_update(yaml_path):
         return gr.update(value=yaml_path, interactive=yaml_path is not None)
 
-    def on_edit(*values):
-        recipe, status_md, plan_text, yaml_path = edit_recipe(dict(zip(PATHS, values)))
-        return recipe, status_md, plan_text, download_update(yaml_path)
+    def on_edit(shown_notes, *values):
+        recipe, status_md, plan_text, yaml_path, problems = review(nest(dict(zip(PATHS, values))))
+        updates, now = note_updates(field_notes(problems), shown_notes)
+        return [recipe, status_md, plan_text, download_update(yaml_path), now, *updates]
 
-    def refill(view):
-        recipe, status_md, plan_text, yaml_path = view
+    def refill(reviewed, shown_notes):
+        recipe, status_md, plan_text, yaml_path, problems = reviewed
         if recipe is None or not recipe:
-            return [gr.skip()] * (1 + len(inputs)) + [status_md, gr.skip(), gr.skip()]
-        return [recipe, *flat_values(recipe), status_md, plan_text, download_update(yaml_path)]
+            return [gr.skip()] * (1 + len(inputs)) + [status_md, gr.skip(), gr.skip(), gr.skip()]
+        # not while typing: every input is re-rendered with its value and its note
+        now = field_notes(problems)
+        fields = [gr.update(value=v, **_note_kwargs(path, now)) for path, v in zip(PATHS, flat_values(recipe))]
+        return [recipe, *fields, status_md, plan_text, download_update(yaml_path), now]
 
-    def on_preset(name, data):
-        return refill(choose_preset(name, data))
+    def on_preset(name, data, shown_notes):
+        try:
+            recipe = load_recipe(name)
+        except RecipeError as exc:
+            return refill(({}, f"**Cannot load preset {name}:** {exc}", "", None, []), shown_notes)
+        return refill(review(with_data(recipe.to_dict(), data)), shown_notes)
 
-    def on_data(recipe, data):
-        return refill(apply_data(recipe, data))
+    def on_data(recipe, data, shown_notes):
+        return refill(review(with_data(recipe or {}, data)), shown_notes)
 
-    def on_load(path):
-        return refill(load_yaml(path))
+    def on_load(path, shown_notes):
+        recipe, status_md, plan_text, yaml_path = load_yaml(path)
+        if recipe is None:
+            return refill((None, status_md, plan_text, yaml_path, []), shown_notes)
+        reviewed = review(recipe)
+        return refill((reviewed[0], status_md, *reviewed[2:]), shown_notes)
 
-    full = [recipe_state, *inputs, status, plan_md, download]
-    gr.on([c.input for c in inputs], on_edit, inputs=inputs, outputs=[recipe_state, status, plan_md, download],
+    def on_restore(recipe, shown_notes):
+        return refill(review(recipe), shown_notes) if recipe else [gr.skip()] * (len(inputs) + 5)
+
+    full = [recipe_state, *inputs, status, plan_md, download, shown]
+    gr.on([c.input for c in inputs], on_edit, inputs=[shown, *inputs],
+          outputs=[recipe_state, status, plan_md, download, shown, *inputs],
           trigger_mode="always_last", show_progress="hidden")
-    preset.input(on_preset, inputs=[preset, data_state], outputs=full)
-    data_state.change(on_data, inputs=[recipe_state, data_state], outputs=full)
-    upload.upload(on_load, inputs=[upload], outputs=full)
+    preset.input(on_preset, inputs=[preset, data_state, shown], outputs=full)
+    data_state.change(on_data, inputs=[recipe_state, data_state, shown], outputs=full)
+    upload.upload(on_load, inputs=[upload, shown], outputs=full)
     export_btn.click(export_for_tools, inputs=[recipe_state], outputs=[export_file, export_md])
+    return on_restore, [recipe_state, shown], full
+
+
+def _note_kwargs(path: str, notes: dict[str, str]) -> dict:
+    note = notes.get(path)
+    if note:
+        return {"info": f"{note} · {field_info(path)}", "elem_classes": ["field-problem"]}
+    return {"info": field_info(path), "elem_classes": []}

@@ -349,7 +349,7 @@ def build_train_tab(demo, recipe_state) -> None:
     """Lay out the Train tab and poll the run folder with a 2-second timer."""
     import gradio as gr
 
-    check = gr.Markdown(recipe_check(recipe_state.value))
+    check = gr.Markdown(recipe_check(recipe_state.value), elem_id="train-check")
     command = gr.Code(command_preview(recipe_state.value), language="shell", label="Command run by Launch",
                       interactive=False, lines=1, wrap_lines=True)
     with gr.Row():
