@@ -62,7 +62,7 @@ def test_qwen3_1_7b_preset_counts():
     assert p["steps_per_epoch"] == math.ceil(math.ceil(1800 / 4) / 4) == 113
     assert p["total_steps"] == 339 and p["warmup_steps"] == 34
     assert p["trainable_percent"] == round(100 * 17_432_576 / (p["total_params"] + 17_432_576), 2)
-    assert set(p["memory_gb"]) == {"weights", "adapter_and_optimizer", "activations", "loss_head", "overhead", "total"}
+    assert set(p["memory_gb"]) == {"weights", "adapter_and_optimizer", "activations", "logits", "overhead", "total"}
     assert p["memory_gb"]["total"] == pytest.approx(sum(v for k, v in p["memory_gb"].items() if k != "total"), abs=0.02)
     assert "estimate" in p["memory_note"] and "peak" in p["memory_note"]
     # the seed's claim: LoRA with gradient checkpointing fits a T4, full fine-tuning of the same model does not

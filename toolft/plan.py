@@ -362,7 +362,7 @@ def memory_estimate(config, total: int, trainable: int, dtype: str, batch: int, 
       ``lora_dropout_width`` (:func:`lora_input_width`) more values and bytes a token.
       Without gradient checkpointing all ``L`` layers keep that; with it only each
       layer's input (``L*b*s*h``) is kept and one layer's full set is rebuilt at a time.
-    * ``loss_head``: TRL's fused LM head never builds the ``b*s*vocab`` logits; what the
+    * ``logits`` (the loss head): TRL's fused LM head never builds the ``b*s*vocab`` logits; what the
       head and the last layer's backward hold is :data:`HEAD_VALUES_PER_HIDDEN` x ``h``
       values a token, a figure fitted to measurements (below).
     * ``overhead``: :data:`OVERHEAD_GIB` for the CUDA context and fragmentation.
@@ -387,7 +387,7 @@ def memory_estimate(config, total: int, trainable: int, dtype: str, batch: int, 
         "weights": total * width,
         "adapter_and_optimizer": trainable * ADAM_BYTES_PER_TRAINABLE,
         "activations": layer_acts,
-        "loss_head": tokens * HEAD_VALUES_PER_HIDDEN * hidden * width,
+        "logits": tokens * HEAD_VALUES_PER_HIDDEN * hidden * width,
         "overhead": OVERHEAD_GIB * GIB,
     }
     parts["total"] = sum(parts.values())

@@ -98,7 +98,7 @@ def plan_markdown(p: dict) -> str:
          f"| Row length | not measured ({md_literal(str(p.get('length_note', '')))}): every row counted at "
          f"{p['max_length']} tokens |"),
         f"| Memory here (estimate) | **{mem['total']} GB** = weights {mem['weights']} + adapter & optimizer "
-        f"{mem['adapter_and_optimizer']} + activations {mem['activations']} + loss head {mem['loss_head']} + "
+        f"{mem['adapter_and_optimizer']} + activations {mem['activations']} + logits (loss head) {mem['logits']} + "
         f"overhead {mem['overhead']} |",
         "| Fits (LoRA) | " + " · ".join(f"{g} {'✓' if ok else '✗'}" for g, ok in p["fits"].items()) + " |",
         "| Full fine-tune instead | " + " · ".join(f"{g} {'✓' if ok else '✗'}"
