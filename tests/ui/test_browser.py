@@ -32,19 +32,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """Start ``python app.py`` on a free port with its own TOOLFT_HOME, once for this module's tests
-    (each visitor's data is per browser session); kill it afterwards."""
-    tmp_path = tmp_path_factory.mktemp("app")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed: run `apt-get install -y chromium` (scripts/test.sh does); "
-                    "the browser test never downloads a browser")
+@contextmanager
+def serve_app(tmp_path: Path, extra_env: dict | None = None):
+    """Run ``python app.py`` on a free port with its own TOOLFT_HOME (``tmp_path/home``) and ``extra_env``;
+    yield its URL once it serves, kill it afterwards."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    APP_HOME["path"] = tmp_path / "home"
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "TOOLFT_HOME": str(tmp_path / "home"),
            "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     env.pop("SPACE_ID", None)
+    env.update(extra_env or {})
     log_path = tmp_path / "app.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -73,6 +70,18 @@ def app_url(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(15)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The app, once for this module's tests (each visitor's data is per browser session)."""
+    tmp_path = tmp_path_factory.mktemp("app")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is not installed: run `apt-get install -y chromium` (scripts/test.sh does); "
+                    "the browser test never downloads a browser")
+    APP_HOME["path"] = tmp_path / "home"
+    with serve_app(tmp_path) as url:
+        yield url
 
 
 @contextmanager

@@ -9,6 +9,7 @@ the newest run.
 
 from __future__ import annotations
 
+import os
 import shlex
 import time
 from pathlib import Path
@@ -53,9 +54,37 @@ def recipe_check(recipe: dict) -> str:
     return ready + ("\n\n" + warning_lines(problems) if problems else "")
 
 
-def launch(recipe: dict) -> str:
-    """Start training the visitor's recipe; a message saying what happened (never raises)."""
+def refused(action: str, username: str | None) -> str | None:
+    """Why ``username`` may not do ``action`` here (``toolft.access``), as markdown; ``None`` when allowed."""
+    from toolft.access import decide
+
+    decision = decide(action, username)
+    return None if decision.allowed else f"**Not allowed:** {md_literal(decision.reason)}"
+
+
+def access_note(username: str | None) -> str:
+    """The Train tab's first line on a Space: who may train here, and whether this visitor may."""
+    from toolft.access import decide, on_space, open_training
+
+    if not on_space():
+        return ""
+    if open_training():
+        return "Training on this Space is open to every visitor (`TOOLFT_OPEN_TRAINING=1`)."
+    decision = decide("train", username)
+    if decision.allowed:
+        return f"Logged in as **{md_literal(username or '')}**: you may train, cancel, resume and delete runs here."
+    return md_literal(decision.reason) + " The Data, Recipe, Playground and Evaluate tabs are open to everyone."
+
+
+def launch(recipe: dict, username: str | None = None) -> str:
+    """Start training the visitor's recipe; a message saying what happened (never raises).
+
+    ``username``: the visitor's Hugging Face login (``None``: anonymous); on a Space only
+    its owner may train (``toolft.access``)."""
     from toolft.runs import RUNNER, JobBusyError
+
+    if (denied := refused("train", username)) is not None:
+        return denied
 
     checked, problems = launch_problems(recipe)
     if checked is None:
@@ -72,18 +101,22 @@ def launch(recipe: dict) -> str:
     return f"Started run **{run.name}**. Progress appears below every two seconds."
 
 
-def cancel() -> str:
+def cancel(username: str | None = None) -> str:
     """Stop the running job (SIGTERM, then kill); a message saying what happened."""
     from toolft.runs import RUNNER
 
+    if (denied := refused("cancel", username)) is not None:
+        return denied
     run = RUNNER.cancel()
     return f"Cancelled run **{run.name}**." if run else "No training run is in progress."
 
 
-def resume() -> str:
+def resume(username: str | None = None) -> str:
     """Continue the run shown (the newest) from its last checkpoint; a message saying what happened."""
     from toolft.runs import RUNNER, JobBusyError
 
+    if (denied := refused("resume", username)) is not None:
+        return denied
     run = current_run()
     if run is None:
         return "There is no run to resume yet."
@@ -330,10 +363,12 @@ def curves_figure(result: dict, sides):
     return fig
 
 
-def delete_view(name: str | None, confirmed: bool) -> str:
+def delete_view(name: str | None, confirmed: bool, username: str | None = None) -> str:
     """Delete a run when confirmed; the message says what happened (a training run is never deleted)."""
     from toolft.runs import RUNNER, RunBusyError, delete_run, find_run_dir
 
+    if (denied := refused("delete", username)) is not None:
+        return denied
     if not name:
         return "Pick the run to delete."
     if not confirmed:
@@ -349,6 +384,14 @@ def build_train_tab(demo, recipe_state) -> None:
     """Lay out the Train tab and poll the run folder with a 2-second timer."""
     import gradio as gr
 
+    from toolft.access import duplicate_url, on_space, oauth_username
+
+    with gr.Row():
+        access = gr.Markdown(access_note(None), elem_id="train-access")
+        if on_space() and os.environ.get("OAUTH_CLIENT_ID"):  # a Space with hf_oauth: true (needs gradio[oauth])
+            gr.LoginButton(scale=0)
+        if duplicate_url():
+            gr.Button("Duplicate this Space", link=duplicate_url(), scale=0)
     check = gr.Markdown(recipe_check(recipe_state.value), elem_id="train-check")
     command = gr.Code(command_preview(recipe_state.value), language="shell", label="Command run by Launch",
                       interactive=False, lines=1, wrap_lines=True)
@@ -379,12 +422,24 @@ def build_train_tab(demo, recipe_state) -> None:
             delete_btn = gr.Button("Delete run", variant="stop", elem_id="runs-delete")
         deleted = gr.Markdown(elem_id="runs-deleted")
 
+    def on_launch(recipe, request: gr.Request):
+        return launch(recipe, username=oauth_username(request))
+
+    def on_cancel(request: gr.Request):
+        return cancel(username=oauth_username(request))
+
+    def on_resume(request: gr.Request):
+        return resume(username=oauth_username(request))
+
+    def on_access(request: gr.Request):
+        return access_note(oauth_username(request))
+
     def on_refresh():
         names = run_names()
         return (registry_rows(), gr.update(choices=names), gr.update(choices=names), gr.update(choices=names))
 
-    def on_delete(name, confirmed):
-        text = delete_view(name, confirmed)
+    def on_delete(name, confirmed, request: gr.Request):
+        text = delete_view(name, confirmed, username=oauth_username(request))
         names = run_names()
         return (text, False, registry_rows(), gr.update(choices=names, value=None), gr.update(choices=names),
                 gr.update(choices=names))
@@ -398,10 +453,12 @@ def build_train_tab(demo, recipe_state) -> None:
                 stale_message_cleared(shown_message))
 
     recipe_state.change(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
-    launch_btn.click(launch, inputs=[recipe_state], outputs=[message]).then(
+    for handler in (on_launch, on_cancel, on_resume, on_access, on_delete):  # annotations are strings (PEP 563):
+        handler.__annotations__["request"] = gr.Request  # give Gradio the class, so it passes the request
+    launch_btn.click(on_launch, inputs=[recipe_state], outputs=[message]).then(
         on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
-    cancel_btn.click(cancel, outputs=[message])
-    resume_btn.click(resume, outputs=[message]).then(
+    cancel_btn.click(on_cancel, outputs=[message])
+    resume_btn.click(on_resume, outputs=[message]).then(
         on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
     timer.tick(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message])
     demo.load(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
@@ -410,3 +467,4 @@ def build_train_tab(demo, recipe_state) -> None:
     refresh_btn.click(on_refresh, outputs=[registry, run_a, run_b, doomed])
     delete_btn.click(on_delete, inputs=[doomed, sure], outputs=[deleted, sure, registry, doomed, run_a, run_b])
     demo.load(on_refresh, outputs=[registry, run_a, run_b, doomed], show_progress="hidden")
+    demo.load(on_access, outputs=[access], show_progress="hidden")
