@@ -266,7 +266,31 @@ def test_time_comes_from_the_real_rows_token_lengths_when_the_tokenizer_is_here(
     # one row per batch: no padding at all, each row at its own length (cut at max_length)
     assert padded_tokens_per_row(lengths, 1, 10_000) == round(sum(lengths) / len(lengths), 1)
     assert padded_tokens_per_row(lengths, 4, 64) == 64.0
+
+def test_token_lengths_fall_back_to_max_length_and_are_counted_again_when_things_change(tmp_path, monkeypatch):
+    import toolft.modeling
+    from toolft.data.files import write_jsonl
+    from toolft.data.sample import generate_sample
+    from toolft.plan import training_lengths
+
+    real = toolft.modeling.load_tokenizer
+
+    def offline(name):
+        raise OSError(f"We couldn't connect to 'https://huggingface.co' to load {name}")
+
     # a Hub model whose tokenizer is not here (offline): every row at max_length, and the plan says why
+    monkeypatch.setattr(toolft.modeling, "load_tokenizer", offline)
     seed = plan(load_recipe("qwen3-1.7b-t4"))
     assert seed["length_source"] == "max_length" and seed["tokens_per_row"] == 2048
     assert "not available here" in seed["length_note"] and "max_length" in seed["time_note"]
+    # a failure is not remembered: once the tokenizer is here, the same recipe is measured
+    rows = tmp_path / "rows.jsonl"
+    write_jsonl(generate_sample(40, seed=3), rows)
+    recipe = replace_field(load_recipe("tiny-cpu"), "data.train_file", str(rows))
+    assert training_lengths(recipe)[0] is None
+    monkeypatch.setattr(toolft.modeling, "load_tokenizer", real)
+    first = training_lengths(recipe)[0]
+    assert first is not None and len(first) == 36
+    # a rewritten file is counted again (its stamp changed), not served from the cache
+    write_jsonl(generate_sample(60, seed=3), rows)
+    assert len(training_lengths(recipe)[0]) == 54

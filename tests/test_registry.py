@@ -78,3 +78,34 @@ def test_train_tab_registry_open_compare_delete():
     assert delete_view(a.name, True) == f"Deleted `{a.name}`." and not a.path.exists()
     assert run_names() == [b.name]
     assert "Pick a run" in compare_view(None, None)[0]
+
+
+def test_runs_that_logged_nothing_or_lost_their_recipe_still_compare():
+    from toolft.ui.train_tab import compare_view
+
+    a = make_run("20261130-070000-empty", {}, [], [])
+    b = make_run("20261130-080000-nan", {}, [2.0, float("nan")], [float("nan"), 1.7])
+    summary = compare_runs(a, b)
+    assert summary["a"]["train_loss"] is None and summary["b"]["train_loss"] == 2.0  # NaN is not a loss
+    assert summary["b"]["best_eval_loss"] == 1.7
+    b.recipe_path.unlink()
+    result = compare_runs(a, b)
+    assert result["recipe_diff"] == [] and "recipe.yaml cannot be read" in result["recipe_problems"][0]
+    text, _ = compare_view(a.name, b.name)
+    assert "cannot be read" in text and "the same" not in text and "None" not in text
+    assert "cannot be read" in cli("runs", "compare", a.name, b.name).stdout
+    # an older recipe with a key this version does not know still compares, key by key
+    b.recipe_path.write_text("name: old\nlora:\n  r: 4\n  rank_scale: 2\n")
+    fields = {d["field"] for d in compare_runs(a, b)["recipe_diff"]}
+    assert {"lora.r", "lora.rank_scale"} <= fields
+
+
+def test_the_tab_never_opens_or_deletes_a_path_and_refuses_the_active_run(monkeypatch):
+    from toolft import runs
+    from toolft.ui.train_tab import compare_view, delete_view
+
+    run = make_run("20261130-090000-live", {}, [1.0], [])
+    assert "No run called" in compare_view(str(run.path), None)[0]  # a folder path is not a run name
+    assert "no run called" in delete_view("../" + run.name, True)
+    monkeypatch.setattr(runs.RUNNER, "_active_locked", lambda: run)  # the runner says this run is training
+    assert "is training; cancel it first" in delete_view(run.name, True) and run.path.is_dir()

@@ -331,11 +331,18 @@ def cmd_runs_compare(args) -> int:
     if args.json:
         _print_json(result)
         return 0
+    def num(x) -> str:
+        return f"{x:.4g}" if isinstance(x, (int, float)) else "-"
+
     for side in ("a", "b"):
         r = result[side]
-        print(f"{side}: {r['run']}  {r['state']}  step {r['step']}/{r['total_steps']}  "
-              f"train loss {r['train_loss']}  eval loss {r['eval_loss']} (best {r['best_eval_loss']})")
-    if result["recipe_diff"]:
+        print(f"{side}: {r['run']}  {r['state'] or '-'}  step {r['step'] or 0}/{r['total_steps'] or '-'}  "
+              f"train loss {num(r['train_loss'])}  eval loss {num(r['eval_loss'])} (best {num(r['best_eval_loss'])})")
+    for problem in result["recipe_problems"]:
+        print(f"{problem}: no recipe comparison")
+    if result["recipe_problems"]:
+        pass
+    elif result["recipe_diff"]:
         print("recipe settings that differ:")
         for d in result["recipe_diff"]:
             print(f"  {d['field']}: {d['a']!r} -> {d['b']!r}")
@@ -352,6 +359,8 @@ def cmd_runs_delete(args) -> int:
         delete_run(run)
     except (FileNotFoundError, ValueError, RunBusyError) as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"{args.run_dir} could not be removed completely: {exc}") from None
     print(f"deleted {run.path}", file=sys.stderr)
     return 0
 

@@ -264,26 +264,43 @@ def training_lengths(recipe) -> tuple[list[int] | None, str]:
 
     The rows are the ones the run will train on (:func:`toolft.train.load_training_rows`:
     the same sample or file, the same split), rendered with the model's chat template as
-    the trainer renders them and counted with its tokenizer (``toolft.data.render.row_lengths``).
-    ``None`` when the tokenizer cannot be had here (a Hub model offline and not cached): the
-    plan then counts every row at ``max_length``. Cached per data source and model, so the
-    Recipe tab re-plans every edit without counting again.
+    the trainer renders them and counted with its tokenizer (``toolft.data.render.row_lengths``;
+    rows the template fails on are left out, as training leaves them out). ``None`` when the
+    tokenizer cannot be had here (a Hub model offline and not cached) or no row renders: the
+    plan then counts every row at ``max_length``. Successes are cached per data source and
+    model (by content stamp: a rewritten file or model folder is counted again), so the Recipe
+    tab re-plans every edit without counting again; failures are not cached.
     """
     d = recipe.data
     source = d.train_file.strip()
-    stamp = None
-    if source != "sample":
-        try:
-            stamp = Path(source).stat().st_mtime_ns
-        except OSError:
-            return None, "the data file cannot be read"
-    return _training_lengths(recipe.model.name_or_path, source, stamp, d.sample_rows, d.split_seed,
-                             d.eval_fraction, recipe.training.assistant_only_loss)
+    model = recipe.model.name_or_path
+    try:
+        data_stamp = None if source == "sample" else _stamp(Path(source))
+        model_stamp = _stamp(Path(model).expanduser() / "tokenizer_config.json") if Path(model).expanduser().is_dir() \
+            else None
+    except OSError:
+        return None, "the data file cannot be read"
+    try:
+        lengths, note = _training_lengths(model, model_stamp, source, data_stamp, d.sample_rows, d.split_seed,
+                                          d.eval_fraction, recipe.training.assistant_only_loss)
+    except _NotMeasured as exc:  # not cached: a tokenizer that appears later (a login, a download) is used then
+        return None, str(exc)
+    return list(lengths), note
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """What tells a changed file apart: modification time, size and inode."""
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+class _NotMeasured(Exception):
+    """Raised inside the cached counter so that a failure is never cached."""
 
 
 @functools.lru_cache(maxsize=8)
-def _training_lengths(model: str, source: str, stamp, sample_rows: int, split_seed: int, eval_fraction: float,
-                      assistant_only_loss: bool) -> tuple[list[int] | None, str]:
+def _training_lengths(model: str, model_stamp, source: str, data_stamp, sample_rows: int, split_seed: int,
+                      eval_fraction: float, assistant_only_loss: bool) -> tuple[tuple[int, ...], str]:
     from toolft.data.render import TemplateError, row_lengths, training_chat_template
     from toolft.modeling import load_tokenizer
     from toolft.recipe import Recipe
@@ -291,7 +308,7 @@ def _training_lengths(model: str, source: str, stamp, sample_rows: int, split_se
     try:
         tokenizer = load_tokenizer(model)
     except Exception as exc:  # noqa: BLE001 - offline, gated, missing: any failure means "not measured"
-        return None, f"the tokenizer of {model} is not available here ({_first_line(exc)})"
+        raise _NotMeasured(f"the tokenizer of {model} is not available here ({_first_line(exc)})") from None
     recipe = Recipe()
     recipe.model.name_or_path = model
     recipe.data.train_file, recipe.data.sample_rows = source, sample_rows
@@ -302,9 +319,12 @@ def _training_lengths(model: str, source: str, stamp, sample_rows: int, split_se
     try:
         train_rows, _, _ = load_training_rows(recipe)
         template = training_chat_template(tokenizer, assistant_only_loss, model)
+        counted = row_lengths(tokenizer, train_rows, template, assistant_only_loss)
     except (ValueError, OSError, TemplateError) as exc:
-        return None, f"the rows could not be rendered ({_first_line(exc)})"
-    lengths = [row.total for row in row_lengths(tokenizer, train_rows, template, assistant_only_loss)]
+        raise _NotMeasured(f"the rows could not be rendered ({_first_line(exc)})") from None
+    lengths = tuple(row.total for row in counted if row.total > 0)  # rows the template failed on are not trained
+    if not lengths:
+        raise _NotMeasured("the chat template renders none of the training rows")
     return lengths, f"the token lengths of the {len(lengths)} training rows, counted with {model}'s tokenizer"
 
 

@@ -114,12 +114,21 @@ def _flat(value, prefix: str = "") -> dict:
     return out
 
 
+def _number(x) -> bool:
+    """A finite int or float (not a bool, not NaN or inf): a loss worth showing."""
+    import math
+
+    return type(x) in (int, float) and math.isfinite(x)
+
+
 def run_summary(run: RunFolder) -> dict:
-    """One run in a few numbers: name, state, steps, the last train loss and the last and best eval loss."""
+    """One run in a few numbers: ``run``, ``run_dir``, ``state``, ``step``, ``total_steps``,
+    ``train_loss`` (the last), ``eval_loss`` (the last) and ``best_eval_loss``; each may be
+    ``None`` (a run that logged nothing yet). NaN losses are left out."""
     status = run.read_status()
-    events = run.read_metrics()
-    train = [e["loss"] for e in events if e.get("event") == "train" and isinstance(e.get("loss"), (int, float))]
-    evals = [e["eval_loss"] for e in events if e.get("event") == "eval" and isinstance(e.get("eval_loss"), (int, float))]
+    events = [e for e in run.read_metrics() if isinstance(e, dict)]
+    train = [e["loss"] for e in events if e.get("event") == "train" and _number(e.get("loss"))]
+    evals = [e["eval_loss"] for e in events if e.get("event") == "eval" and _number(e.get("eval_loss"))]
     return {"run": run.name, "run_dir": str(run.path), "state": status.get("state"), "step": status.get("step"),
             "total_steps": status.get("total_steps"), "train_loss": train[-1] if train else None,
             "eval_loss": evals[-1] if evals else None, "best_eval_loss": min(evals) if evals else None}
@@ -127,27 +136,35 @@ def run_summary(run: RunFolder) -> dict:
 
 def compare_runs(a: RunFolder, b: RunFolder) -> dict:
     """Two runs side by side: each one's :func:`run_summary`, the recipe settings that differ
-    (``[{"field", "a", "b"}]``, dotted YAML keys) and both loss curves (``[[step, loss]...]``)."""
-    from toolft.recipe import load_recipe
+    (``recipe_diff``: ``[{"field", "a", "b"}]``, dotted YAML keys, compared as written so recipes of
+    older versions compare too), ``recipe_problems`` (a recipe that cannot be read: then no diff)
+    and both loss curves (``curves``: ``[[step, loss]...]``)."""
+    import yaml
 
-    def recipe_of(run: RunFolder) -> dict:
+    def recipe_of(run: RunFolder) -> tuple[dict | None, str | None]:
+        # the YAML as written, not re-validated: a recipe of an older toolft still compares key by key
         try:
-            return _flat(load_recipe(run.recipe_path).to_dict())
-        except (OSError, ValueError):
-            return {}
+            loaded = yaml.safe_load(run.recipe_path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            return None, f"run {run.name}'s recipe.yaml cannot be read ({type(exc).__name__})"
+        if not isinstance(loaded, dict):
+            return None, f"run {run.name}'s recipe.yaml is not a mapping"
+        return _flat(loaded), None
 
-    ra, rb = recipe_of(a), recipe_of(b)
-    diff = [{"field": key, "a": ra.get(key), "b": rb.get(key)}
-            for key in sorted(set(ra) | set(rb)) if ra.get(key) != rb.get(key) and key != "name"]
+    (ra, problem_a), (rb, problem_b) = recipe_of(a), recipe_of(b)
+    problems = [p for p in (problem_a, problem_b) if p]
+    diff = [] if problems else [
+        {"field": key, "a": ra.get(key), "b": rb.get(key)}
+        for key in sorted(set(ra) | set(rb)) if ra.get(key) != rb.get(key) and key != "name"]
 
     def curves(run: RunFolder) -> dict:
-        events = run.read_metrics()
+        events = [e for e in run.read_metrics() if isinstance(e, dict) and isinstance(e.get("step"), int)]
         return {"train_loss": [[e["step"], e["loss"]] for e in events
-                               if e.get("event") == "train" and e.get("loss") is not None],
+                               if e.get("event") == "train" and _number(e.get("loss"))],
                 "eval_loss": [[e["step"], e["eval_loss"]] for e in events
-                              if e.get("event") == "eval" and e.get("eval_loss") is not None]}
+                              if e.get("event") == "eval" and _number(e.get("eval_loss"))]}
 
-    return {"a": run_summary(a), "b": run_summary(b), "recipe_diff": diff,
+    return {"a": run_summary(a), "b": run_summary(b), "recipe_diff": diff, "recipe_problems": problems,
             "curves": {"a": curves(a), "b": curves(b)}}
 
 
@@ -155,19 +172,22 @@ def delete_run(run: RunFolder, runner: "JobRunner | None" = None) -> None:
     """Delete a run folder under the home's ``runs/``, never a run that is training.
 
     Raises ``RunBusyError`` for the active run (``runner``'s, or any run whose trainer
-    process is alive) and ``ValueError`` for a folder outside ``runs/``.
+    process is still alive, whatever its state says), ``ValueError`` for a folder outside
+    ``runs/`` and ``OSError`` when the folder could not be removed (it may be partly gone).
+    The check and the removal happen under ``runner``'s lock, so no launch or resume of that
+    run can start in between.
     """
+    import contextlib
     import shutil
 
     root, path = runs_dir().resolve(), run.path.resolve()
     if path.parent != root:
         raise ValueError(f"{run.path} is not a run folder under {root}; toolft deletes only its own runs")
-    active = runner.active() if runner is not None else None
-    status = run.read_status()
-    if (active is not None and active.path.resolve() == path) or (
-            status.get("state") in ("queued", "running") and _trainer_alive(status)):
-        raise RunBusyError(f"run {run.name} is training; cancel it first")
-    shutil.rmtree(path)
+    with runner._lock if runner is not None else contextlib.nullcontext():
+        active = runner._active_locked() if runner is not None else None
+        if (active is not None and active.path.resolve() == path) or _trainer_alive(run.read_status()):
+            raise RunBusyError(f"run {run.name} is training; cancel it first")
+        shutil.rmtree(path)
 
 
 def process_start_time(pid: int) -> int | None:

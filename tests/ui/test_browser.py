@@ -170,7 +170,9 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
         assert box is not None and 0 <= box["y"] < 1000, box
 
         # a reload brings back the dataset, the edited recipe and the tab the visitor was on
-        page.wait_for_timeout(1000)  # the browser saves the state after each event
+        page.wait_for_function("() => localStorage.getItem('toolft-recipe') && localStorage.getItem('toolft-data')"
+                               " && localStorage.getItem('toolft-tab')", timeout=30_000)  # saved in the browser
+        page.wait_for_timeout(500)  # the last edit's save lands after its event
         page.reload()
         expect(page.get_by_role("heading", name="Plan")).to_be_visible(timeout=30_000)
         expect(page.get_by_label("LoRA rank", exact=True)).to_have_value("8", timeout=30_000)

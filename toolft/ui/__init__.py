@@ -10,14 +10,14 @@ which the Recipe tab copies into ``data.*``). The only shared objects are
 ``toolft.runs.RUNNER`` (the one training job) and ``toolft.ui.shared_model.SLOT`` (the
 one loaded model, which the Playground and Evaluate tabs take turns on).
 
-A ``gr.BrowserState`` keeps the visitor's recipe, data choice and open tab in their own
-browser (localStorage, encrypted with a secret kept in the toolft home), so a page reload,
-or a restart of the app, brings back the same form on the same tab (:func:`restore_saved`).
+``gr.BrowserState`` keeps the visitor's recipe, data choice and open tab in their own
+browser (localStorage), so a page reload, or a restart of the app, brings back the same form
+on the same tab (:func:`restore_saved`); what comes back is checked again like any input.
 
 Example (starts a web server)::
 
     demo = build_app()
-    demo.launch()
+    demo.launch(theme=theme(), css=CSS)
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ dangerous requests. **Data** → pick a dataset · **Recipe** → settings and a
 
 
 TAB_IDS = ("data", "recipe", "train", "playground", "evaluate")
-SAVED_DEFAULT = {"recipe": None, "data": None, "tab": "data"}
 # The plan column stays in view while the form scrolls; a field with a problem is marked at its input
 CSS = """
 .gradio-container { overflow: clip visible !important; }  /* hidden would make it the sticky plan's scroller */
@@ -45,60 +44,119 @@ CSS = """
 
 
 def browser_secret() -> str:
-    """The key ``gr.BrowserState`` encrypts with: made once and kept in the toolft home (owner-only file),
-    so saved forms survive an app restart. Gradio would otherwise make a new key at every start."""
+    """The key ``gr.BrowserState`` encrypts with, made once and kept in the toolft home (an owner-only
+    file), so saved forms survive an app restart (Gradio would make a new key at every start).
+
+    Gradio hands this key to the browser, so it keeps saved values private from other sites, not
+    from the visitor: everything read back is treated as visitor input and checked again
+    (:func:`saved_recipe`, :func:`saved_data_choice`).
+    """
     import secrets
 
     from toolft.home import toolft_home
 
     path = toolft_home() / "browser_state.key"
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError:
+    for _ in range(3):
+        try:
+            key = path.read_text(encoding="utf-8").strip()
+            if key:
+                return key
+            path.unlink()  # an empty file (a start cut short): make a new key
+        except FileNotFoundError:
+            pass
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: read theirs
+            continue
         key = secrets.token_hex(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(key)
         return key
+    raise OSError(f"cannot read or create {path}")
 
 
 def saved_data_choice(choice) -> dict | None:
-    """A data choice read back from the browser, or ``None`` when it no longer holds: the bundled sample,
-    or a file that still exists under this app's ``uploads`` folder (never any other path)."""
+    """A data choice read back from the browser, or ``None`` when it no longer holds: the bundled sample
+    (with a row count the Data tab offers), or a file that still exists under this app's ``uploads``
+    folder (never any other path)."""
     from toolft.home import toolft_home
+    from toolft.ui.data_tab import MAX_SAMPLE_ROWS, MIN_SAMPLE_ROWS
 
     if not isinstance(choice, dict):
         return None
     source = choice.get("train_file")
     rows = choice.get("sample_rows")
     if source == "sample":
-        return {"train_file": "sample", "sample_rows": int(rows) if isinstance(rows, int) and rows > 0 else None}
+        ok = type(rows) is int and MIN_SAMPLE_ROWS <= rows <= MAX_SAMPLE_ROWS
+        return {"train_file": "sample", "sample_rows": rows if ok else None}
     if not isinstance(source, str):
         return None
-    uploads = (toolft_home() / "uploads").resolve()
-    path = Path(source).resolve()
-    if path.is_file() and path.is_relative_to(uploads):
-        return {"train_file": str(path), "sample_rows": None}
+    try:
+        uploads = (toolft_home() / "uploads").resolve()
+        path = Path(source).resolve()
+        if path.is_file() and path.is_relative_to(uploads):
+            return {"train_file": str(path), "sample_rows": None}
+    except (OSError, ValueError):  # a NUL byte, a path too long...
+        pass
     return None
 
 
-def restore_saved(saved):
-    """``(recipe_state, data_state, tabs)`` from what the visitor's browser kept: each part only when it
-    is still usable (an invalid recipe still comes back, with its problems shown at its fields)."""
+def saved_recipe(value, data: dict | None) -> tuple[dict | None, list[str]]:
+    """A recipe read back from the browser, rebuilt on today's defaults: ``(recipe dict or None, dropped)``.
+
+    Each known setting whose saved value has the right type is kept (a number out of range is
+    kept too, so the Recipe tab shows its problem at its field); unknown keys and values of the
+    wrong type are dropped and named in ``dropped``. The data file is never taken from the
+    browser: it is ``data``'s (a checked choice) or the bundled sample. ``None`` when nothing
+    usable was saved.
+    """
+    from toolft.recipe import field_type
+    from toolft.ui.recipe_tab import PATHS, default_recipe, flat_values, nest
+
+    if not isinstance(value, dict) or not value:
+        return None, []
+    saved: dict = {}
+    dropped: list[str] = []
+
+    def walk(node, prefix=""):
+        for key, sub in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(sub, dict):
+                walk(sub, path)
+            else:
+                saved[path] = sub
+
+    walk(value)
+    values = dict(zip(PATHS, flat_values(default_recipe())))
+    for path, sub in saved.items():
+        if path == "data.train_file":
+            continue  # never a path from the browser
+        if path not in values:
+            dropped.append(path)
+            continue
+        kind = field_type(path)
+        if kind is float and type(sub) in (int, float) or type(sub) is kind:
+            values[path] = float(sub) if kind is float else sub
+        else:
+            dropped.append(path)
+    values["data.train_file"] = (data or {}).get("train_file") or "sample"
+    if data and data.get("sample_rows"):
+        values["data.sample_rows"] = data["sample_rows"]
+    return nest(values), dropped
+
+
+def restore_saved(recipe, data, tab):
+    """``(recipe_state, data_state, tabs, restored)`` from what the visitor's browser kept, each part only
+    when it still holds; ``restored`` says which parts came back, so the tabs refill only those."""
     import gradio as gr
 
-    saved = saved if isinstance(saved, dict) else {}
-    recipe = saved.get("recipe")
-    data = saved_data_choice(saved.get("data"))
-    tab = saved.get("tab")
-    return (recipe if isinstance(recipe, dict) and recipe else gr.skip(),
-            data if data is not None else gr.skip(),
-            gr.Tabs(selected=tab) if tab in TAB_IDS else gr.skip())
-
-
-def remember(saved, **parts) -> dict:
-    """The browser's saved state with ``parts`` replaced."""
-    return {**SAVED_DEFAULT, **(saved if isinstance(saved, dict) else {}), **parts}
+    choice = saved_data_choice(data)
+    recipe_dict, _ = saved_recipe(recipe, choice)
+    restored = {"recipe": recipe_dict is not None, "data": choice is not None}
+    return (recipe_dict if recipe_dict is not None else gr.skip(),
+            choice if choice is not None else gr.skip(),
+            gr.Tabs(selected=tab) if tab in TAB_IDS else gr.skip(),
+            restored)
 
 
 def build_app():
@@ -115,27 +173,33 @@ def build_app():
         gr.Markdown(HEADER)
         recipe_state = gr.State(default_recipe())
         data_state = gr.State(None)
-        saved = gr.BrowserState(SAVED_DEFAULT, storage_key="toolft-visitor", secret=browser_secret())
+        restored_parts = gr.State({})
+        secret = browser_secret()
+        # one BrowserState per part: saving one never overwrites another with a stale copy
+        saved_recipe_box = gr.BrowserState(None, storage_key="toolft-recipe", secret=secret)
+        saved_data_box = gr.BrowserState(None, storage_key="toolft-data", secret=secret)
+        saved_tab_box = gr.BrowserState("data", storage_key="toolft-tab", secret=secret)
         with gr.Tabs(selected="data") as tabs:
             with gr.Tab("Data", id="data") as data_tab:
-                data_restore = build_data_tab(data_state, recipe_state)
+                data_restore = build_data_tab(data_state, recipe_state, restored_parts)
             with gr.Tab("Recipe", id="recipe") as recipe_tab:
-                recipe_restore = build_recipe_tab(recipe_state, data_state)
+                recipe_restore = build_recipe_tab(recipe_state, data_state, restored_parts)
             with gr.Tab("Train", id="train") as train_tab:
-                build_train_tab(demo, recipe_state)
+                train_restore = build_train_tab(demo, recipe_state)
             with gr.Tab("Playground", id="playground") as playground:
                 build_playground_tab(demo, playground)
             with gr.Tab("Evaluate", id="evaluate") as evaluate:
                 build_evaluate_tab(demo, evaluate)
 
         # after a reload: the saved recipe and data first, then each tab refills its own view from them
-        restored = demo.load(restore_saved, inputs=[saved], outputs=[recipe_state, data_state, tabs])
-        for handler, inputs, outputs in (recipe_restore, data_restore):
-            restored = restored.then(handler, inputs=inputs, outputs=outputs)
-        recipe_state.change(lambda s, r: remember(s, recipe=r), inputs=[saved, recipe_state], outputs=[saved])
-        data_state.change(lambda s, d: remember(s, data=d), inputs=[saved, data_state], outputs=[saved])
+        restored = demo.load(restore_saved, inputs=[saved_recipe_box, saved_data_box, saved_tab_box],
+                             outputs=[recipe_state, data_state, tabs, restored_parts], show_progress="hidden")
+        for handler, inputs, outputs in (recipe_restore, data_restore, train_restore):
+            restored = restored.then(handler, inputs=inputs, outputs=outputs, show_progress="hidden")
+        recipe_state.change(lambda r: r, inputs=[recipe_state], outputs=[saved_recipe_box], show_progress="hidden")
+        data_state.change(lambda d: d, inputs=[data_state], outputs=[saved_data_box], show_progress="hidden")
         for tab_id, tab in zip(TAB_IDS, (data_tab, recipe_tab, train_tab, playground, evaluate)):
-            tab.select(lambda s, t=tab_id: remember(s, tab=t), inputs=[saved], outputs=[saved])
+            tab.select(lambda t=tab_id: t, outputs=[saved_tab_box], show_progress="hidden")
     return demo
 
 

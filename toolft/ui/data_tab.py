@@ -33,6 +33,7 @@ _CELL_CHARS = 160  # keep preview cells to a couple of lines
 # per file; Gradio enforces it at upload (app.py) and the handlers again. A free Space has 50 GB of
 # disk shared by every visitor, and each upload is kept three times (Gradio's copy, ours, converted).
 MAX_UPLOAD_MB = float(os.environ.get("TOOLFT_MAX_UPLOAD_MB", "50"))
+MIN_SAMPLE_ROWS, MAX_SAMPLE_ROWS = 10, 5000  # the sample slider's range; a direct API call is held to it too
 
 # Tokenizers by model name, shared by every visitor (read-only after loading; the lock
 # only guards the first load). A tokenizer is small, and loading one takes seconds.
@@ -190,7 +191,7 @@ def use_sample(rows: int | None, recipe: dict | None = None):
     """Generate the bundled sample (``rows`` rows, seeded by the recipe's split seed) and check it."""
     from toolft.data.sample import generate_sample
 
-    rows = int(rows or default_sample_rows())
+    rows = min(max(int(rows or default_sample_rows()), MIN_SAMPLE_ROWS), MAX_SAMPLE_ROWS)
     seed = _recipe_settings(recipe)[4]
     records = generate_sample(rows, seed=seed)
     result = check_rows((line, record, None) for line, record in enumerate(records, start=1))
@@ -401,7 +402,9 @@ LATEST_LOAD = LatestLoad()
 
 def restore_view(choice: dict | None, recipe: dict | None):
     """The tab's outputs (see :func:`outputs`) for a data choice brought back after a page reload: the
-    bundled sample regenerated, or the visitor's upload copy checked again where it lies (not copied)."""
+    bundled sample regenerated, or the visitor's upload copy checked again where it lies (not copied).
+    ``None`` when there is no choice; a file that can no longer be read gives a message and the
+    data choice ``None`` (the recipe falls back to the sample)."""
     if not choice:
         return None
     if choice.get("train_file") == "sample":
@@ -416,7 +419,7 @@ def restore_view(choice: dict | None, recipe: dict | None):
     return outputs(view, f"Restored `{name}`, the dataset you chose before the page was reloaded.", choice)
 
 
-def build_data_tab(data_state, recipe_state):
+def build_data_tab(data_state, recipe_state, restored_parts):
     """Lay out the Data tab; its handlers set ``data_state`` (the visitor's data choice).
 
     Returns ``(restore, inputs, outputs)``: the handler that shows the view of a data choice the
@@ -434,7 +437,7 @@ def build_data_tab(data_state, recipe_state):
             upload = gr.File(label="Upload a dataset", file_types=[".jsonl", ".json", ".parquet", ".csv"],
                              type="filepath")
         with gr.Column():
-            rows = gr.Slider(10, 5000, value=default_sample_rows(), step=10, label="Sample rows",
+            rows = gr.Slider(MIN_SAMPLE_ROWS, MAX_SAMPLE_ROWS, value=default_sample_rows(), step=10, label="Sample rows",
                              info="How many synthetic conversations to generate.")
             sample_btn = gr.Button("Use bundled sample data", variant="primary")
     with gr.Accordion("Or load a Hugging Face Hub dataset (needs network access)", open=False):
@@ -509,10 +512,16 @@ def build_data_tab(data_state, recipe_state):
     inspect_btn.click(inspect, inputs=[view_state, row_line], outputs=[inspect_html, inspect_counts])
     row_line.submit(inspect, inputs=[view_state, row_line], outputs=[inspect_html, inspect_counts])
 
-    def on_restore(choice, recipe):
+    def on_restore(parts, choice, recipe, request: gr.Request):
+        skip = tuple(gr.skip() for _ in range(len(outs) + 1))
+        if not (parts or {}).get("data"):
+            return skip
+        token = LATEST_LOAD.begin(request.session_hash)
         out = restore_view(choice, recipe)
-        if out is None:
-            return tuple(gr.skip() for _ in range(len(outs) + 1))
-        return (*out[:-1], gr.skip(), 1)  # data_state is already the restored choice
+        if out is None or not LATEST_LOAD.is_latest(request.session_hash, token):
+            return skip  # the visitor loaded another dataset meanwhile: theirs stays
+        # data_state is already the restored choice, unless the file could not be read any more
+        return (*out[:-1], out[-1] if out[-1] != choice else gr.skip(), 1)
 
-    return on_restore, [data_state, recipe_state], outs + [page]
+    on_restore.__annotations__["request"] = gr.Request
+    return on_restore, [restored_parts, data_state, recipe_state], outs + [page]

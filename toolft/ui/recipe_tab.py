@@ -288,11 +288,12 @@ def note_updates(notes: dict[str, str], shown: dict[str, str] | None):
     return updates, notes
 
 
-def build_recipe_tab(recipe_state, data_state):
+def build_recipe_tab(recipe_state, data_state, restored_parts):
     """Lay out the Recipe tab; every change rebuilds ``recipe_state``, the plan and the notes at each field.
 
     Returns ``(restore, inputs, outputs)``: the handler that refills the form from ``recipe_state``
-    after the app restores a visitor's saved recipe (``toolft.ui.build_app`` chains it after page load).
+    after the app restores a visitor's saved recipe (``toolft.ui.build_app`` chains it after page load;
+    ``restored_parts["recipe"]`` says whether one came back).
     """
     import gradio as gr
 
@@ -358,8 +359,10 @@ def build_recipe_tab(recipe_state, data_state):
         reviewed = review(recipe)
         return refill((reviewed[0], status_md, *reviewed[2:]), shown_notes)
 
-    def on_restore(recipe, shown_notes):
-        return refill(review(recipe), shown_notes) if recipe else [gr.skip()] * (len(inputs) + 5)
+    def on_restore(parts, recipe, shown_notes):
+        if not (parts or {}).get("recipe") or not recipe:  # nothing came back: a new visitor keeps the form as built
+            return [gr.skip()] * (len(inputs) + 5)
+        return refill(review(recipe), shown_notes)
 
     full = [recipe_state, *inputs, status, plan_md, download, shown]
     gr.on([c.input for c in inputs], on_edit, inputs=[shown, *inputs],
@@ -369,7 +372,7 @@ def build_recipe_tab(recipe_state, data_state):
     data_state.change(on_data, inputs=[recipe_state, data_state, shown], outputs=full)
     upload.upload(on_load, inputs=[upload, shown], outputs=full)
     export_btn.click(export_for_tools, inputs=[recipe_state], outputs=[export_file, export_md])
-    return on_restore, [recipe_state, shown], full
+    return on_restore, [restored_parts, recipe_state, shown], full
 
 
 def _note_kwargs(path: str, notes: dict[str, str]) -> dict:

@@ -317,29 +317,41 @@ def run_names() -> list[str]:
 def compare_view(a: str | None, b: str | None):
     """``(markdown, figure)`` for one run opened (``b`` empty) or two runs compared: their numbers, the
     recipe settings that differ and their loss curves overlaid."""
-    from toolft.runs import compare_runs, find_run_dir
+    from toolft.runs import compare_runs
+    from toolft.ui.common import find_run
 
     if not a:
         return "Pick a run to open (and a second one to compare).", None
-    try:
-        run_a = find_run_dir(a)
-        run_b = find_run_dir(b) if b else run_a
-    except FileNotFoundError as exc:
-        return f"**{md_literal(str(exc))}**", None
-    result = compare_runs(run_a, run_b)
+    run_a, run_b = find_run(a), (find_run(b) if b else None)  # names under the home only, never a path
+    missing = [name for name, run in ((a, run_a), (b, run_b)) if name and run is None]
+    if missing:
+        return f"**No run called {md_literal(missing[0])}** (deleted meanwhile?). Press **Refresh list**.", None
+    result = compare_runs(run_a, run_b or run_a)
     sides = [("a", result["a"])] if not b else [("a", result["a"]), ("b", result["b"])]
     lines = ["| | run | state | steps | train loss | eval loss | best eval loss |", "|---|---|---|---|---|---|---|"]
     for side, r in sides:
-        lines.append(f"| {side.upper()} | `{r['run']}` | {r['state']} | {r['step']}/{r['total_steps']} | "
+        steps = f"{r['step'] or 0}/{r['total_steps']}" if r["total_steps"] else "–"
+        lines.append(f"| {side.upper()} | `{r['run']}` | {r['state'] or '–'} | {steps} | "
                      f"{_fmt(r['train_loss'])} | {_fmt(r['eval_loss'])} | {_fmt(r['best_eval_loss'])} |")
     if b:
         diff = result["recipe_diff"]
-        if diff:
+        if result["recipe_problems"]:
+            lines += [""] + [f"- {md_literal(p)}: no recipe comparison." for p in result["recipe_problems"]]
+        elif diff:
             lines += ["", "**Recipe settings that differ**", "", "| setting | A | B |", "|---|---|---|"]
-            lines += [f"| `{d['field']}` | {md_literal(repr(d['a']))} | {md_literal(repr(d['b']))} |" for d in diff]
+            lines += [f"| `{d['field']}` | {_setting(d['field'], d['a'])} | {_setting(d['field'], d['b'])} |"
+                      for d in diff]
         else:
             lines += ["", "The two recipes are the same (apart from their names)."]
     return "\n".join(lines), curves_figure(result, sides)
+
+
+def _setting(field: str, value) -> str:
+    """A recipe value for the diff table; an uploaded file shows by its name only (its folder under
+    the home is private to the visitor who uploaded it)."""
+    if field == "data.train_file" and isinstance(value, str) and value != "sample":
+        value = Path(value).name
+    return md_literal(repr(value))
 
 
 def _fmt(x) -> str:
@@ -365,7 +377,8 @@ def curves_figure(result: dict, sides):
 
 def delete_view(name: str | None, confirmed: bool, username: str | None = None) -> str:
     """Delete a run when confirmed; the message says what happened (a training run is never deleted)."""
-    from toolft.runs import RUNNER, RunBusyError, delete_run, find_run_dir
+    from toolft.runs import RUNNER, RunBusyError, delete_run
+    from toolft.ui.common import find_run
 
     if (denied := refused("delete", username)) is not None:
         return denied
@@ -373,15 +386,23 @@ def delete_view(name: str | None, confirmed: bool, username: str | None = None) 
         return "Pick the run to delete."
     if not confirmed:
         return f"Tick **Yes, delete it** to delete `{name}` and everything in it (adapter, checkpoints, logs)."
+    run = find_run(name)  # a name under the home only, never a path
+    if run is None:
+        return f"**Not deleted:** there is no run called {md_literal(name)} (deleted meanwhile?)."
     try:
-        delete_run(find_run_dir(name), RUNNER)
-    except (FileNotFoundError, ValueError, RunBusyError) as exc:
+        delete_run(run, RUNNER)
+    except (ValueError, RunBusyError) as exc:
         return f"**Not deleted:** {md_literal(str(exc))}"
+    except OSError as exc:
+        return f"**Partly deleted:** {md_literal(name)} could not be removed completely ({exc.strerror or exc})."
     return f"Deleted `{name}`."
 
 
-def build_train_tab(demo, recipe_state) -> None:
-    """Lay out the Train tab and poll the run folder with a 2-second timer."""
+def build_train_tab(demo, recipe_state):
+    """Lay out the Train tab and poll the run folder with a 2-second timer.
+
+    Returns ``(handler, inputs, outputs)`` that checks the visitor's recipe again: ``toolft.ui.build_app``
+    runs it once the saved recipe is restored after page load, so the check never shows a stale one."""
     import gradio as gr
 
     from toolft.access import duplicate_url, on_space, oauth_username
@@ -407,7 +428,7 @@ def build_train_tab(demo, recipe_state) -> None:
     plot_key = gr.State(None)
     timer = gr.Timer(2)
     with gr.Accordion("All runs: open, compare, delete", open=False):
-        registry = gr.Dataframe(headers=REGISTRY_HEADERS, value=registry_rows, interactive=False,
+        registry = gr.Dataframe(headers=REGISTRY_HEADERS, value=[], interactive=False,  # filled on page load
                                 elem_id="runs-table", max_height=300)
         with gr.Row():
             run_a = gr.Dropdown(run_names(), value=None, label="Run A", elem_id="runs-a")
@@ -434,15 +455,19 @@ def build_train_tab(demo, recipe_state) -> None:
     def on_access(request: gr.Request):
         return access_note(oauth_username(request))
 
-    def on_refresh():
-        names = run_names()
-        return (registry_rows(), gr.update(choices=names), gr.update(choices=names), gr.update(choices=names))
+    def keep(value, names):
+        return value if value in names else None
+
+    def on_refresh(a=None, b=None, d=None):
+        names = run_names()  # a choice another visitor deleted is cleared, so Compare never sends a stale name
+        return (registry_rows(), gr.update(choices=names, value=keep(a, names)),
+                gr.update(choices=names, value=keep(b, names)), gr.update(choices=names, value=keep(d, names)))
 
     def on_delete(name, confirmed, request: gr.Request):
         text = delete_view(name, confirmed, username=oauth_username(request))
         names = run_names()
-        return (text, False, registry_rows(), gr.update(choices=names, value=None), gr.update(choices=names),
-                gr.update(choices=names))
+        return (text, False, registry_rows(), gr.update(choices=names, value=None),
+                gr.update(choices=names, value=None), gr.update(choices=names, value=None))
 
     def on_recipe(recipe):
         return recipe_check(recipe), command_preview(recipe), ""  # an old launch message no longer applies
@@ -462,9 +487,9 @@ def build_train_tab(demo, recipe_state) -> None:
         on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
     timer.tick(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message])
     demo.load(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
-    demo.load(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
     compare_btn.click(compare_view, inputs=[run_a, run_b], outputs=[compared, compared_plot])
-    refresh_btn.click(on_refresh, outputs=[registry, run_a, run_b, doomed])
+    refresh_btn.click(on_refresh, inputs=[run_a, run_b, doomed], outputs=[registry, run_a, run_b, doomed])
     delete_btn.click(on_delete, inputs=[doomed, sure], outputs=[deleted, sure, registry, doomed, run_a, run_b])
     demo.load(on_refresh, outputs=[registry, run_a, run_b, doomed], show_progress="hidden")
     demo.load(on_access, outputs=[access], show_progress="hidden")
+    return on_recipe, [recipe_state], [check, command, message]
