@@ -66,7 +66,11 @@ def main() -> int:
     import torch
 
     work = Path(args.work)
+    if work.exists() and not (work / ".gpu-smoke").exists():
+        raise SystemExit(f"{work} exists and was not made by this script: pick another --work folder")
     shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / ".gpu-smoke").touch()  # marks the folder as this script's, so a rerun may clear it
     os.environ["TOOLFT_HOME"] = str(work / "home")
     from toolft.recipe import load_recipe, replace_field, save_recipe
     from toolft.runs import JobRunner
