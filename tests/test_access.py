@@ -73,3 +73,12 @@ def test_the_username_comes_from_the_oauth_session_only():
             raise AssertionError("SessionMiddleware must be installed to access request.session")
 
     assert oauth_username(NoSessionMiddleware()) is None
+
+
+def test_the_train_tab_says_where_runs_are_kept(monkeypatch, tmp_path):
+    from toolft.ui.train_tab import storage_note
+
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert storage_note() == f"Runs, uploads and models are kept in `{tmp_path / 'home'}`."
+    monkeypatch.setenv("SPACE_ID", "ada/toolft")
+    assert "lost when it restarts" in storage_note() and "/data" in storage_note()

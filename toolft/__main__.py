@@ -365,6 +365,32 @@ def cmd_runs_delete(args) -> int:
     return 0
 
 
+def cmd_space_build(args) -> int:
+    from toolft.space import build_space
+
+    try:
+        out = build_space(args.out)
+    except (ValueError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"Space folder ready: {out} (README.md card, app.py, toolft/, requirements.txt)", file=sys.stderr)
+    return 0
+
+
+def cmd_space_deploy(args) -> int:
+    import tempfile
+
+    from toolft.space import build_space, deploy_space
+
+    with tempfile.TemporaryDirectory(prefix="toolft-space-") as tmp:
+        try:
+            folder = args.folder or build_space(Path(tmp) / "space")
+            url = deploy_space(folder, args.repo_id, private=args.private)
+        except (ValueError, FileNotFoundError, RuntimeError) as exc:
+            raise UsageError(str(exc)) from None
+    print(url)
+    return 0
+
+
 def cmd_runs_diagnose(args) -> int:
     from toolft.diagnose import diagnose
     from toolft.runfolder import RunFolder
@@ -502,6 +528,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = runs.add_parser("delete", help="delete a run folder under TOOLFT_HOME/runs (never one that is training)")
     p.add_argument("run_dir", help="a run folder, or a run's name")
     p.set_defaults(func=cmd_runs_delete)
+
+    space = sub.add_parser("space", help="the Hugging Face Space: build its folder, deploy it").add_subparsers(
+        dest="space_command", required=True)
+    p = space.add_parser("build", help="write a ready Space folder: card README.md, app.py, toolft/, requirements.txt")
+    p.add_argument("out", help="a new or empty folder")
+    p.set_defaults(func=cmd_space_build)
+    p = space.add_parser("deploy", help="create the Space repo if needed and upload the Space folder (HF_TOKEN)")
+    p.add_argument("repo_id", help="owner/name of the Space")
+    p.add_argument("--folder", help="a folder made by `space build` (default: build one now)")
+    p.add_argument("--private", action="store_true")
+    p.set_defaults(func=cmd_space_deploy)
 
     tiny = sub.add_parser("tiny", help="the offline tiny-qwen3 model").add_subparsers(dest="tiny_command", required=True)
     p = tiny.add_parser("build", help="install tiny-qwen3 now (otherwise done on first use)")

@@ -76,6 +76,20 @@ def access_note(username: str | None) -> str:
     return md_literal(decision.reason) + " The Data, Recipe, Playground and Evaluate tabs are open to everyone."
 
 
+def storage_note() -> str:
+    """Where runs are kept, and whether they outlive a restart of the app (a Space without /data does not)."""
+    from toolft.access import on_space
+    from toolft.home import toolft_home
+
+    home = toolft_home()
+    if str(home).startswith("/data"):
+        return f"Runs, uploads and models are kept in `{home}` (a storage volume): they survive a restart."
+    if on_space():
+        return (f"Runs, uploads and models are kept in `{home}`, on this Space's own disk: they are lost when it "
+                "restarts. Mount a storage volume at /data to keep them.")
+    return f"Runs, uploads and models are kept in `{home}`."
+
+
 def launch(recipe: dict, username: str | None = None) -> str:
     """Start training the visitor's recipe; a message saying what happened (never raises).
 
@@ -413,6 +427,7 @@ def build_train_tab(demo, recipe_state):
             gr.LoginButton(scale=0)
         if duplicate_url():
             gr.Button("Duplicate this Space", link=duplicate_url(), scale=0)
+    gr.Markdown(f"<small>{storage_note()}</small>", elem_id="train-storage")
     check = gr.Markdown(recipe_check(recipe_state.value), elem_id="train-check")
     command = gr.Code(command_preview(recipe_state.value), language="shell", label="Command run by Launch",
                       interactive=False, lines=1, wrap_lines=True)
