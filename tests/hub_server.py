@@ -14,6 +14,17 @@ that ``hf_raise_for_status`` turns into ``RepositoryNotFoundError``, ``GatedRepo
 Model repos (``add_repo(..., repo_type="model")``) answer the same under ``/api/models/...`` and
 ``/{owner}/{name}/resolve/{rev}/{path}``.
 
+Writes, for the calls ``HfApi.create_repo`` and ``upload_folder`` / ``create_commit`` make (they need a
+token from ``write_tokens``; any other is a 401 or 403):
+
+* ``POST /api/repos/create`` (json ``name``, ``organization``, ``type``, ``private``, ``sdk``): a new, empty
+  repo in a temporary folder (409 when it exists, which ``exist_ok=True`` accepts);
+* ``POST /api/validate-yaml``: a README card's front matter must parse as a YAML mapping;
+* ``POST /api/{type}s/{owner}/{name}/preupload/{rev}``: every file is uploaded "regular" (inline);
+* ``POST /api/{type}s/{owner}/{name}/commit/{rev}``: the ndjson commit (``header``, ``file`` with base64
+  content, ``deletedFile``); the files land in the repo's folder. Space repos answer under
+  ``/api/spaces/...`` like the others.
+
 ``rev`` is ``main`` or the repo's commit hash (derived from its files, so changed files make a new
 commit). An unknown repo is a 404 (``X-Error-Code: RepoNotFound``); a private one is a 401 with the same
 code unless the request carries one of its tokens; a gated repo lists its files but its files are a 401
@@ -59,8 +70,13 @@ def _blob_id(data: bytes) -> str:
 class FakeHub:
     """A threaded HTTP server on 127.0.0.1 (a free port) that serves the repos added with :meth:`add_repo`."""
 
-    def __init__(self):
+    def __init__(self, write_tokens=()):
+        import tempfile
+
         self.repos: dict[tuple[str, str], _Repo] = {}  # (repo type, repo id) -> repo
+        self.write_tokens = set(write_tokens)
+        self.created = Path(tempfile.mkdtemp(prefix="fake-hub-"))  # folders of repos made by create_repo
+        self.commits: list[dict] = []  # each commit: repo type, id, summary, files written
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -161,8 +177,12 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         parts = url.path.split("/")  # still quoted: a repo folder's "/" is %2F in tree URLs
         try:
-            if parts[1:3] in (["api", "datasets"], ["api", "models"]) and len(parts) >= 5:
-                kind = "dataset" if parts[2] == "datasets" else "model"
+            if parts[1:4] == ["api", "repos", "create"] and self.command == "POST":
+                self._create()
+            elif parts[1:3] == ["api", "validate-yaml"] and self.command == "POST":
+                self._validate_yaml()
+            elif parts[1:3] in (["api", "datasets"], ["api", "models"], ["api", "spaces"]) and len(parts) >= 5:
+                kind = parts[2][:-1]
                 self._api(kind, unquote(f"{parts[3]}/{parts[4]}"), [unquote(p) for p in parts[5:]], query)
             elif parts[1] == "datasets" and len(parts) >= 7 and parts[4] == "resolve":
                 self._resolve("dataset", unquote(f"{parts[2]}/{parts[3]}"), unquote(parts[5]),
@@ -197,7 +217,92 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(404, "RevisionNotFound", "Invalid rev id: " + revision)
         return None
 
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _may_write(self) -> bool:
+        """True for a write token; else sends the Hub's 401 (no token) or 403 (another token)."""
+        token = self._token()
+        if token in self.fake.write_tokens:
+            return True
+        self._error(403 if token else 401, None, "You don't have the rights to write to this repository"
+                    if token else "Invalid username or password.")
+        return False
+
+    def _create(self) -> None:
+        form = json.loads(self._body() or b"{}")
+        if not self._may_write():
+            return
+        kind = form.get("type") or "model"
+        repo_id = f"{form['organization']}/{form['name']}" if form.get("organization") else form["name"]
+        if "/" not in repo_id:
+            repo_id = f"user/{repo_id}"
+        prefix = {"dataset": "datasets/", "space": "spaces/"}.get(kind, "")
+        url = f"{self.fake.url}/{prefix}{repo_id}"
+        if (kind, repo_id) in self.fake.repos:  # the Hub's 409 still names the repo's url
+            return self._json({"error": "You already created this repo", "url": url}, status=409,
+                              headers={"X-Error-Message": "You already created this repo"})
+        folder = self.fake.created / kind / repo_id
+        folder.mkdir(parents=True)
+        self.fake.add_repo(repo_id, folder, private=bool(form.get("private")), tokens=self.fake.write_tokens,
+                           repo_type=kind)
+        return self._json({"url": url, "name": repo_id, "id": repo_id})
+
+    def _validate_yaml(self) -> None:
+        """The README card check ``upload_folder`` asks for: its front matter must be a YAML mapping."""
+        import yaml
+
+        content = json.loads(self._body() or b"{}").get("content", "")
+        front = content.split("---")[1] if content.startswith("---") and content.count("---") >= 2 else ""
+        try:
+            ok = front == "" or isinstance(yaml.safe_load(front), dict)
+        except yaml.YAMLError:
+            ok = False
+        if not ok:
+            return self._json({"errors": [{"message": "the front matter is not a YAML mapping"}]}, status=400)
+        return self._json({"errors": [], "warnings": []})
+
+    def _write(self, repo: _Repo, action: str) -> None:
+        import base64
+
+        body = self._body()
+        if not self._may_write():
+            return
+        if action == "preupload":
+            files = json.loads(body or b"{}").get("files", [])
+            return self._json({"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
+                                         for f in files]})
+        summary, written = "", []
+        for line in body.decode().splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            key, value = item.get("key"), item.get("value") or {}
+            if key == "header":
+                summary = value.get("summary", "")
+            elif key == "file":
+                target = (repo.folder / value["path"]).resolve()
+                if not target.is_relative_to(repo.folder.resolve()):
+                    return self._error(400, None, f"invalid path {value['path']}")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(base64.b64decode(value["content"]))
+                written.append(value["path"])
+            elif key == "deletedFile":
+                (repo.folder / value["path"]).unlink(missing_ok=True)
+            else:
+                return self._error(400, None, f"this fake Hub takes inline files only, not {key}")
+        sha = repo.sha(repo.files())
+        self.fake.commits.append({"repo_id": repo.id, "summary": summary, "files": written})
+        return self._json({"commitUrl": f"{self.fake.url}/{repo.id}/commit/{sha}", "commitOid": sha,
+                           "pullRequestUrl": None})
+
     def _api(self, kind: str, repo_id: str, rest: list[str], query: dict) -> None:
+        if rest and rest[0] in ("preupload", "commit") and self.command == "POST":
+            repo = self.fake.repos.get((kind, repo_id))
+            if repo is None:
+                self._body()
+                return self._error(404, "RepoNotFound", "Repository not found")
+            return self._write(repo, rest[0])
         repo = self._repo(kind, repo_id)
         if repo is None:
             return

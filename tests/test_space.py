@@ -44,3 +44,36 @@ def test_the_card_is_checked(tmp_path):
     bad = dict(meta, sdk_version="5.0.0", hf_oauth=False)
     problems = card_problems(bad)
     assert any("sdk_version 5.0.0" in p for p in problems) and any("hf_oauth" in p for p in problems)
+
+
+def test_space_deploy_uploads_the_folder_with_huggingface_hub(tmp_path, hub, monkeypatch):
+    from toolft.space import build_space, deploy_space
+
+    secret = "hf_fakeWriteToken0123456789"
+    hub.write_tokens.add(secret)
+    folder = build_space(tmp_path / "space")
+    url = deploy_space(folder, "ada/toolft", token=secret)
+    assert url == f"{hub.url}/spaces/ada/toolft"
+    repo = hub.repos[("space", "ada/toolft")]
+    uploaded = repo.files()
+    assert set(uploaded) == {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert uploaded["README.md"] == (folder / "README.md").read_bytes()
+    assert hub.commits[-1]["summary"] == "toolft: deploy the Space"
+    # deploying again updates the same Space (create_repo with exist_ok)
+    assert deploy_space(folder, "ada/toolft", token=secret) == url
+    # a refused token: one readable line, and the token never appears in it
+    wrong = "hf_someoneElsesToken987654"
+    try:
+        deploy_space(folder, "ada/other", token=wrong)
+    except RuntimeError as exc:
+        assert "deploying to ada/other failed" in str(exc) and wrong not in str(exc)
+    else:
+        raise AssertionError("a refused token must fail the deploy")
+    # the CLI builds the folder itself and takes the token from HF_TOKEN, printing only the Space's URL
+    monkeypatch.setenv("HF_TOKEN", secret)
+    out = cli("space", "deploy", "ada/cli-space")
+    assert out.returncode == 0 and out.stdout.strip() == f"{hub.url}/spaces/ada/cli-space"
+    assert secret not in out.stdout + out.stderr and "app.py" in hub.repos[("space", "ada/cli-space")].files()
+    monkeypatch.setenv("HF_TOKEN", wrong)
+    refused = cli("space", "deploy", "ada/cli-other")
+    assert refused.returncode == 2 and "failed" in refused.stderr and wrong not in refused.stdout + refused.stderr
