@@ -17,7 +17,7 @@ Model repos (``add_repo(..., repo_type="model")``) answer the same under ``/api/
 Writes, for the calls ``HfApi.create_repo`` and ``upload_folder`` / ``create_commit`` make (they need a
 token from ``write_tokens``; any other is a 401 or 403):
 
-* ``POST /api/repos/create`` (json ``name``, ``organization``, ``type``, ``private``, ``sdk``): a new, empty
+* ``POST /api/repos/create`` (json ``name``, ``organization``, ``type``, ``visibility`` or ``private``, ``sdk``): a new, empty
   repo in a temporary folder (409 when it exists, which ``exist_ok=True`` accepts);
 * ``POST /api/validate-yaml``: a README card's front matter must parse as a YAML mapping;
 * ``POST /api/{type}s/{owner}/{name}/preupload/{rev}``: every file is uploaded "regular" (inline);
@@ -244,8 +244,8 @@ class _Handler(BaseHTTPRequestHandler):
                               headers={"X-Error-Message": "You already created this repo"})
         folder = self.fake.created / kind / repo_id
         folder.mkdir(parents=True)
-        self.fake.add_repo(repo_id, folder, private=bool(form.get("private")), tokens=self.fake.write_tokens,
-                           repo_type=kind)
+        private = form.get("visibility") == "private" if "visibility" in form else bool(form.get("private"))
+        self.fake.add_repo(repo_id, folder, private=private, tokens=self.fake.write_tokens, repo_type=kind)
         return self._json({"url": url, "name": repo_id, "id": repo_id})
 
     def _validate_yaml(self) -> None:

@@ -20,7 +20,8 @@ MATRIX = [
 
 @pytest.mark.parametrize("who,username,env,allowed", MATRIX, ids=[m[0] for m in MATRIX])
 def test_access_matrix_through_the_train_tab_handlers(monkeypatch, who, username, env, allowed):
-    from toolft.ui.train_tab import access_note, cancel, delete_view, launch, resume
+    """train, cancel, resume, delete and push: refused or let through for each kind of visitor."""
+    from toolft.ui.train_tab import access_note, cancel, delete_view, launch, push_view, resume
 
     for key in ("SPACE_ID", "SPACE_AUTHOR_NAME", "TOOLFT_ADMINS", "TOOLFT_OPEN_TRAINING"):
         monkeypatch.delenv(key, raising=False)
@@ -28,7 +29,8 @@ def test_access_matrix_through_the_train_tab_handlers(monkeypatch, who, username
         monkeypatch.setenv(key, value)
     # each handler's answer when allowed is harmless here: a bad recipe, nothing running, nothing to resume or delete
     answers = {"train": launch({"lora": {"r": 0}}, username=username), "cancel": cancel(username=username),
-               "resume": resume(username=username), "delete": delete_view(None, True, username=username)}
+               "resume": resume(username=username), "delete": delete_view(None, True, username=username),
+               "push": push_view(None, None, False, username=username)}
     for action, answer in answers.items():
         assert answer.startswith("**Not allowed:**") is not allowed, (who, action, answer)
         assert decide(action, username, env).allowed is allowed

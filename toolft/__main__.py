@@ -391,6 +391,18 @@ def cmd_space_deploy(args) -> int:
     return 0
 
 
+def cmd_runs_push(args) -> int:
+    from toolft.hub_push import PushError, push_adapter
+    from toolft.runs import find_run_dir
+
+    try:
+        url = push_adapter(find_run_dir(args.run_dir), args.repo_id, private=not args.public)
+    except (FileNotFoundError, PushError) as exc:
+        raise UsageError(str(exc)) from None
+    print(url)
+    return 0
+
+
 def cmd_runs_diagnose(args) -> int:
     from toolft.diagnose import diagnose
     from toolft.runfolder import RunFolder
@@ -525,6 +537,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_b")
     p.add_argument("--json", action="store_true", help="also both loss curves")
     p.set_defaults(func=cmd_runs_compare)
+    p = runs.add_parser("push", help="upload a finished run's adapter with a model card to a Hub model repo "
+                                     "(private unless --public; token from HF_TOKEN or the cached login)")
+    p.add_argument("run_dir", help="a run folder, or a run's name")
+    p.add_argument("repo_id", help="owner/name of the model repo")
+    p.add_argument("--public", action="store_true", help="make a new repo public (default: private)")
+    p.set_defaults(func=cmd_runs_push)
     p = runs.add_parser("delete", help="delete a run folder under TOOLFT_HOME/runs (never one that is training)")
     p.add_argument("run_dir", help="a run folder, or a run's name")
     p.set_defaults(func=cmd_runs_delete)

@@ -120,3 +120,18 @@ def oauth_username(request) -> str | None:
     user = (info or {}).get("userinfo") or {}
     name = user.get("preferred_username")
     return name if isinstance(name, str) and name else None
+
+
+def oauth_token(request) -> str | None:
+    """The access token of a visitor logged in with Hugging Face (for a push in their name), or ``None``."""
+    if request is None:
+        return None
+    try:
+        session = getattr(request, "session", None)
+        if session is None:
+            session = getattr(getattr(request, "request", None), "session", None)
+        info = session.get("oauth_info") if session is not None else None
+    except Exception:  # noqa: BLE001 - no session middleware: not logged in
+        return None
+    token = (info or {}).get("access_token")
+    return token if isinstance(token, str) and token else None

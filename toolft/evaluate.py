@@ -9,6 +9,8 @@ scores each raw output by the rules ``toolft score`` applies to any model's outp
 
 from __future__ import annotations
 
+import json
+
 import time
 from pathlib import Path
 
@@ -58,6 +60,8 @@ def evaluate_run(run_dir: str | Path, data_path: str | Path | None = None, limit
     ``loaded`` may pass the run's already loaded ``(model, tokenizer)`` (the app's model slot).
     Returns :func:`evaluate_records`'s result plus ``data`` (the file scored) and
     ``invalid_rows`` (rows of it that could not be scored: invalid, or no assistant turn).
+    The scores (without the per-row answers) are also written to the run's ``scorecard.json``,
+    which the Hub model card shows (``toolft.hub_push``).
 
     Raises:
         toolft.data.records.DataFileError: the data file cannot be read.
@@ -75,4 +79,10 @@ def evaluate_run(run_dir: str | Path, data_path: str | Path | None = None, limit
     model, tokenizer = loaded or load_finetuned(run_dir)
     result = evaluate_records(model, tokenizer, [r for _, r in scorable], [line for line, _ in scorable],
                               sampling=sampling, batch_size=batch_size, progress=progress)
-    return {**result, "data": str(data_path), "invalid_rows": unscorable}
+    out = {**result, "data": str(data_path), "invalid_rows": unscorable}
+    try:
+        summary = {k: v for k, v in out.items() if k != "rows"}
+        (run_dir / "scorecard.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    except OSError:  # a read-only run folder still gets its scores returned
+        pass
+    return out

@@ -105,8 +105,7 @@ def deploy_space(folder: str | Path, repo_id: str, private: bool = False, token:
         api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="space",
                           commit_message="toolft: deploy the Space")
     except Exception as exc:  # noqa: BLE001 - any Hub failure becomes one readable line
-        message = f"{type(exc).__name__}: {exc}"
-        if token:
-            message = message.replace(token, "***")
-        raise RuntimeError(f"deploying to {repo_id} failed: {message.splitlines()[0]}") from None
+        from toolft.hub_push import _redact
+
+        raise RuntimeError(f"deploying to {repo_id} failed: {_redact(exc, token)}") from None
     return f"{api.endpoint.rstrip('/')}/spaces/{repo_id}"

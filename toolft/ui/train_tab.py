@@ -412,6 +412,30 @@ def delete_view(name: str | None, confirmed: bool, username: str | None = None) 
     return f"Deleted `{name}`."
 
 
+def push_view(name: str | None, repo_id: str | None, public: bool, username: str | None = None,
+              token: str | None = None) -> str:
+    """Push a finished run's adapter and model card to a Hub model repo (owner-only on a Space); a message.
+
+    ``token``: the visitor's OAuth token; without one, ``HF_TOKEN`` or the cached login is used.
+    """
+    from toolft.hub_push import PushError, push_adapter
+    from toolft.ui.common import find_run
+
+    if (denied := refused("push", username)) is not None:
+        return denied
+    repo_id = (repo_id or "").strip()
+    if not name or not repo_id or repo_id.count("/") != 1 or any(c.isspace() for c in repo_id):
+        return "Pick a finished run and type the model repo as `owner/name`."
+    run = find_run(name, need_adapter=True)
+    if run is None:
+        return f"**Not pushed:** run {md_literal(name)} has no trained adapter."
+    try:
+        url = push_adapter(run, repo_id, private=not public, token=token)
+    except (PushError, FileNotFoundError) as exc:
+        return f"**Not pushed:** {md_literal(str(exc))}"
+    return f"Pushed the adapter of `{name}` to [{md_literal(repo_id)}]({url}) ({'public' if public else 'private'})."
+
+
 def build_train_tab(demo, recipe_state):
     """Lay out the Train tab and poll the run folder with a 2-second timer.
 
@@ -457,6 +481,12 @@ def build_train_tab(demo, recipe_state):
             sure = gr.Checkbox(False, label="Yes, delete it")
             delete_btn = gr.Button("Delete run", variant="stop", elem_id="runs-delete")
         deleted = gr.Markdown(elem_id="runs-deleted")
+        with gr.Row():
+            to_push = gr.Dropdown(run_names(), value=None, label="Run to push to the Hub", elem_id="runs-push-pick")
+            push_repo = gr.Textbox(label="Model repo", placeholder="you/qwen3-tools-lora")
+            push_public = gr.Checkbox(False, label="Public (default: private)")
+            push_btn = gr.Button("Push adapter", elem_id="runs-push")
+        pushed = gr.Markdown(elem_id="runs-pushed")
 
     def on_launch(recipe, request: gr.Request):
         return launch(recipe, username=oauth_username(request))
@@ -473,16 +503,21 @@ def build_train_tab(demo, recipe_state):
     def keep(value, names):
         return value if value in names else None
 
-    def on_refresh(a=None, b=None, d=None):
+    def on_refresh(a=None, b=None, d=None, p=None):
         names = run_names()  # a choice another visitor deleted is cleared, so Compare never sends a stale name
         return (registry_rows(), gr.update(choices=names, value=keep(a, names)),
-                gr.update(choices=names, value=keep(b, names)), gr.update(choices=names, value=keep(d, names)))
+                gr.update(choices=names, value=keep(b, names)), gr.update(choices=names, value=keep(d, names)),
+                gr.update(choices=names, value=keep(p, names)))
+
+    def on_push(name, repo_id, public, request: gr.Request):
+        from toolft.access import oauth_token
+
+        return push_view(name, repo_id, public, username=oauth_username(request), token=oauth_token(request))
 
     def on_delete(name, confirmed, request: gr.Request):
         text = delete_view(name, confirmed, username=oauth_username(request))
         names = run_names()
-        return (text, False, registry_rows(), gr.update(choices=names, value=None),
-                gr.update(choices=names, value=None), gr.update(choices=names, value=None))
+        return (text, False, registry_rows(), *(gr.update(choices=names, value=None) for _ in range(4)))
 
     def on_recipe(recipe):
         return recipe_check(recipe), command_preview(recipe), ""  # an old launch message no longer applies
@@ -493,7 +528,7 @@ def build_train_tab(demo, recipe_state):
                 stale_message_cleared(shown_message))
 
     recipe_state.change(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
-    for handler in (on_launch, on_cancel, on_resume, on_access, on_delete):  # annotations are strings (PEP 563):
+    for handler in (on_launch, on_cancel, on_resume, on_access, on_delete, on_push):  # annotations are strings (PEP 563):
         handler.__annotations__["request"] = gr.Request  # give Gradio the class, so it passes the request
     launch_btn.click(on_launch, inputs=[recipe_state], outputs=[message]).then(
         on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
@@ -503,8 +538,11 @@ def build_train_tab(demo, recipe_state):
     timer.tick(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message])
     demo.load(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
     compare_btn.click(compare_view, inputs=[run_a, run_b], outputs=[compared, compared_plot])
-    refresh_btn.click(on_refresh, inputs=[run_a, run_b, doomed], outputs=[registry, run_a, run_b, doomed])
-    delete_btn.click(on_delete, inputs=[doomed, sure], outputs=[deleted, sure, registry, doomed, run_a, run_b])
-    demo.load(on_refresh, outputs=[registry, run_a, run_b, doomed], show_progress="hidden")
+    refresh_btn.click(on_refresh, inputs=[run_a, run_b, doomed, to_push],
+                      outputs=[registry, run_a, run_b, doomed, to_push])
+    push_btn.click(on_push, inputs=[to_push, push_repo, push_public], outputs=[pushed])
+    delete_btn.click(on_delete, inputs=[doomed, sure],
+                     outputs=[deleted, sure, registry, doomed, run_a, run_b, to_push])
+    demo.load(on_refresh, outputs=[registry, run_a, run_b, doomed, to_push], show_progress="hidden")
     demo.load(on_access, outputs=[access], show_progress="hidden")
     return on_recipe, [recipe_state], [check, command, message]
