@@ -75,3 +75,42 @@ def test_push_uploads_adapter_and_card_privately_and_never_shows_the_token(tiny_
     assert not any(SECRET in p.read_text(errors="ignore") for p in run.path.rglob("*") if p.is_file()
                    and p.suffix in (".json", ".jsonl", ".log", ".yaml", ".md"))
     assert push_view(run.name, "not a repo", False).startswith("Pick a finished run")
+
+
+def test_merged_export_keeps_the_base_dtype_tokenizer_and_template_and_answers_like_the_adapter(
+        tiny_model_path, tmp_path, hub, monkeypatch):
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    from toolft.data.sample import TOOLS
+    from toolft.hub_push import export_merged
+    from toolft.modeling import load_finetuned, load_tokenizer
+
+    run = finished_run()
+    out = export_merged(run, tmp_path / "merged")
+    assert not (out / "adapter_config.json").exists()  # a standalone model, not an adapter
+    assert AutoConfig.from_pretrained(out).dtype == AutoConfig.from_pretrained(tiny_model_path).dtype
+    # the same tool prompt renders byte for byte as with the base's tokenizer: a server's parser still fits
+    messages = [{"role": "user", "content": "What's the weather in Oslo?"}]
+    tools = [TOOLS["get_weather"]]
+    exported, base = AutoTokenizer.from_pretrained(out), load_tokenizer("tiny-qwen3")
+    render = dict(tools=tools, tokenize=False, add_generation_prompt=True)
+    assert exported.apply_chat_template(messages, **render) == base.apply_chat_template(messages, **render)
+    # the merged weights answer as base + adapter did
+    peft_model, tokenizer = load_finetuned(run.path)
+    ids = tokenizer.apply_chat_template(messages, tools=tools, add_generation_prompt=True, return_tensors="pt",
+                                        return_dict=True)["input_ids"]
+    merged = AutoModelForCausalLM.from_pretrained(out).eval()
+    with torch.no_grad():
+        assert torch.allclose(merged(ids).logits, peft_model(input_ids=ids).logits, atol=1e-4)
+        with peft_model.disable_adapter():
+            assert not torch.allclose(merged(ids).logits, peft_model(input_ids=ids).logits, atol=1e-2)
+    # --push uploads the merged folder
+    hub.write_tokens.add(SECRET)
+    again = cli("runs", "merge", run.name, str(tmp_path / "merged2"), "--push", "ada/tiny-merged")
+    assert again.returncode == 2  # no token yet: refused, readable
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    pushed = cli("runs", "merge", run.name, str(tmp_path / "merged3"), "--push", "ada/tiny-merged")
+    assert pushed.returncode == 0, pushed.stderr
+    assert "model.safetensors" in hub.repos[("model", "ada/tiny-merged")].files()
+    assert cli("runs", "merge", run.name, str(out)).returncode == 2  # never over an existing folder

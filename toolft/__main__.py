@@ -403,6 +403,20 @@ def cmd_runs_push(args) -> int:
     return 0
 
 
+def cmd_runs_merge(args) -> int:
+    from toolft.hub_push import PushError, export_merged, push_folder
+    from toolft.runs import find_run_dir
+
+    try:
+        out = export_merged(find_run_dir(args.run_dir), args.out)
+        print(f"merged model saved to {out}", file=sys.stderr)
+        if args.push:
+            print(push_folder(out, args.push, private=not args.public))
+    except (FileNotFoundError, ValueError, PushError) as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def cmd_runs_diagnose(args) -> int:
     from toolft.diagnose import diagnose
     from toolft.runfolder import RunFolder
@@ -543,6 +557,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("repo_id", help="owner/name of the model repo")
     p.add_argument("--public", action="store_true", help="make a new repo public (default: private)")
     p.set_defaults(func=cmd_runs_push)
+    p = runs.add_parser("merge", help="fold a run's adapter into its base and save a standalone model (the base's "
+                                      "dtype, its tokenizer and chat template unchanged); --push uploads it")
+    p.add_argument("run_dir", help="a run folder, or a run's name")
+    p.add_argument("out", help="a new or empty folder")
+    p.add_argument("--push", metavar="REPO_ID", help="also upload the merged model to this Hub model repo")
+    p.add_argument("--public", action="store_true", help="make a new repo public (default: private)")
+    p.set_defaults(func=cmd_runs_merge)
     p = runs.add_parser("delete", help="delete a run folder under TOOLFT_HOME/runs (never one that is training)")
     p.add_argument("run_dir", help="a run folder, or a run's name")
     p.set_defaults(func=cmd_runs_delete)

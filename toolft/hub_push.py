@@ -164,6 +164,21 @@ def push_adapter(run: RunFolder, repo_id: str, private: bool = True, token: str 
     return str(url)
 
 
+def push_folder(folder: str | Path, repo_id: str, private: bool = True, token: str | None = None) -> str:
+    """Create the model repo ``repo_id`` if needed (private by default) and upload ``folder``; its URL.
+    Raises :class:`PushError` (no token in the message) when the Hub refuses."""
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    try:
+        url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+        api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
+                          commit_message="toolft: merged model")
+    except Exception as exc:  # noqa: BLE001
+        raise PushError(f"pushing to {repo_id} failed: {_redact(exc, token)}") from None
+    return str(url)
+
+
 def _redact(exc: BaseException, token: str | None) -> str:
     from huggingface_hub import get_token
 
@@ -172,3 +187,38 @@ def _redact(exc: BaseException, token: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def export_merged(run: RunFolder, out: str | Path) -> Path:
+    """Fold the run's LoRA adapter into its base model and save a standalone model to ``out``.
+
+    The merged weights keep the base's own dtype (its ``config.json``), and the tokenizer is
+    saved with its chat template unchanged, so a server (vLLM, TGI, llama.cpp converters) renders
+    tool prompts and parses calls exactly as for the base. Returns ``out``. Raises
+    ``FileNotFoundError`` when the run has no adapter, ``ValueError`` when ``out`` is a
+    non-empty folder (nothing is overwritten).
+    """
+    import torch
+    from peft import PeftModel
+    from transformers import AutoConfig
+
+    from toolft.modeling import load_base_model, load_tokenizer, resolve_model_path
+
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"{out} is not an empty folder; give a new one (nothing there is overwritten)")
+    if not run.has_adapter():
+        raise FileNotFoundError(f"run {run.name} has no trained adapter to merge")
+    config = json.loads((run.adapter_path / "adapter_config.json").read_text(encoding="utf-8"))
+    status = run.read_status()
+    base_name = status.get("base_model_path") if status.get("base_model_path") and Path(
+        status["base_model_path"]).is_dir() else config["base_model_name_or_path"]
+    base_dtype = getattr(AutoConfig.from_pretrained(resolve_model_path(base_name)), "dtype", None) or torch.float32
+    dtype = str(base_dtype).removeprefix("torch.")
+    base = load_base_model(base_name, dtype).to("cpu")  # merging needs no GPU; the saved weights are the same
+    merged = PeftModel.from_pretrained(base, str(run.adapter_path)).merge_and_unload()
+    out.mkdir(parents=True, exist_ok=True)
+    merged.save_pretrained(str(out))
+    tokenizer_source = run.adapter_path if (run.adapter_path / "tokenizer_config.json").is_file() else base_name
+    load_tokenizer(str(tokenizer_source)).save_pretrained(str(out))
+    return out
