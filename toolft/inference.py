@@ -28,16 +28,21 @@ class Sampling:
     """Decoding settings: ``temperature`` 0 means greedy (deterministic); ``top_p`` in (0, 1].
 
     ``enable_thinking`` is passed to the chat template (Qwen3 templates read it; others ignore it).
+    ``max_seconds``: stop an answer after this many seconds of generation (transformers'
+    ``max_time``), so one visitor cannot hold the shared model; ``None``: no limit.
     """
 
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.0
     top_p: float = 1.0
     enable_thinking: bool = False
+    max_seconds: float | None = None
 
     def generate_kwargs(self, tokenizer) -> dict:
         kwargs = {"max_new_tokens": self.max_new_tokens, "pad_token_id": tokenizer.pad_token_id,
                   "eos_token_id": tokenizer.eos_token_id}
+        if self.max_seconds:
+            kwargs["max_time"] = float(self.max_seconds)
         if self.temperature > 0:
             return {**kwargs, "do_sample": True, "temperature": self.temperature, "top_p": self.top_p}
         return {**kwargs, "do_sample": False, "temperature": None, "top_p": None, "top_k": None}

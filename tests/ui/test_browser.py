@@ -335,3 +335,45 @@ def test_edit_launch_watch_cancel_resume(app_url, tmp_path):
         page.locator("#runs-compare").click()
         expect(page.locator("#runs-compared")).to_contain_text("40/40", timeout=30_000)
         expect(page.locator("#runs-compared")).to_contain_text("completed")
+
+
+XSS = ['<img src=x onerror="window.__xss=1">', '<script>window.__xss=2</script>',
+       '<svg onload="window.__xss=3"></svg>', '"><iframe src="javascript:window.__xss=4">']
+
+
+def test_dataset_text_never_runs_in_the_browser(app_url, tmp_path):
+    """Rows whose messages, tool names, descriptions and arguments carry HTML and script payloads are shown as
+    text in the summary, findings, preview and inspector: nothing of them runs."""
+    import json
+
+    from playwright.sync_api import expect
+
+    tool = {"type": "function", "function": {"name": "lookup", "description": XSS[0],
+                                             "parameters": {"type": "object", "properties": {
+                                                 "q": {"type": "string", "description": XSS[2]}}}}}
+    rows = [{"messages": [{"role": "user", "content": f"Find {payload}"},
+                          {"role": "assistant", "content": "", "tool_calls": [
+                              {"type": "function", "function": {"name": "lookup", "arguments": {"q": payload}}}]}],
+             "tools": [tool]} for payload in XSS]
+    rows.append({"messages": [{"role": "user", "content": XSS[1]},  # a call to an undeclared tool: a finding
+                              {"role": "assistant", "content": "", "tool_calls": [
+                                  {"type": "function", "function": {"name": XSS[3], "arguments": {}}}]}],
+                 "tools": [tool]})
+    upload = tmp_path / "xss.jsonl"
+    upload.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    with app_page(app_url, height=1000) as page:
+        page.get_by_role("tab", name="Data").click()
+        page.locator("input[type=file]").first.set_input_files(str(upload))
+        expect(page.locator("#data-summary")).to_contain_text("5 rows", timeout=60_000)
+        expect(page.locator("#data-preview")).to_contain_text("window.__xss=1", timeout=30_000)  # shown as text
+        expect(page.locator("#data-findings")).to_contain_text("iframe")
+        page.get_by_label("Row (its line in the file)").fill("2")
+        page.get_by_role("button", name="Inspect row").click()
+        expect(page.locator("#inspect-text")).to_contain_text("<script>window.__xss=2</script>", timeout=60_000)
+        page.wait_for_timeout(1000)
+        assert page.evaluate("window.__xss") is None
+        # the payloads are text nodes only: no element carries them as an attribute, no script holds them
+        planted = page.evaluate("""() => [...document.querySelectorAll('*')].filter(e =>
+            [...e.attributes].some(a => a.value.includes('__xss')) ||
+            (e.tagName === 'SCRIPT' && e.textContent.includes('__xss'))).length""")
+        assert planted == 0

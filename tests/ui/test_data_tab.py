@@ -95,6 +95,9 @@ def test_unusable_upload_keeps_the_previous_choice(tmp_path, monkeypatch):
     assert out[CHOICE] == previous and "No valid row" in out[SUMMARY]
     assert [(row[1], row[3]) for row in out[FINDINGS]] == [(1, "(row)"), (2, "messages")]
 
+    monkeypatch.setattr(data_tab, "MAX_ROWS", 1)
+    out = use_upload(str(all_bad), previous)
+    assert out[CHOICE] == previous and "2 rows is over the 1-row limit of this app (TOOLFT_MAX_ROWS)" in out[SUMMARY]
     monkeypatch.setattr(data_tab, "MAX_UPLOAD_MB", 1e-6)
     out = use_upload(str(all_bad), previous)
     assert out[CHOICE] == previous and "MB upload limit (TOOLFT_MAX_UPLOAD_MB)" in out[SUMMARY]

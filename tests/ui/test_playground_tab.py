@@ -194,6 +194,24 @@ def test_stopping_a_stream_stops_the_generation(tiny_model_path):
     assert threading.active_count() == before  # the generating thread has ended, not left running
 
 
+def test_an_answer_stops_at_its_time_limit(tiny_model_path):
+    """Sampling.max_seconds caps how long one answer may hold the shared model, whatever max_new_tokens says."""
+    import time
+
+    from toolft.inference import Sampling, generate_batch, stream_answer
+    from toolft.modeling import load_base_model, load_tokenizer
+
+    model, tokenizer = load_base_model("tiny-qwen3", "float32"), load_tokenizer("tiny-qwen3")
+    prompt = [{"role": "user", "content": "Repeat exactly: " + "a b c " * 40}]
+    free = generate_batch(model, tokenizer, [(prompt, None)], sampling=Sampling(max_new_tokens=48))[0]
+    started = time.monotonic()
+    *_, capped = stream_answer(model, tokenizer, prompt, None, sampling=Sampling(max_new_tokens=4000, max_seconds=0.2))
+    assert time.monotonic() - started < 5  # 4000 tokens take far longer on this CPU
+    assert len(tokenizer(capped)["input_ids"]) < 4000 and (capped in free or free.startswith(capped[:10]))
+    assert Sampling(max_seconds=30).generate_kwargs(tokenizer)["max_time"] == 30.0
+    assert "max_time" not in Sampling().generate_kwargs(tokenizer)
+
+
 def test_a_release_during_a_load_wins():
     from toolft.inference import ModelSlot
 

@@ -33,6 +33,7 @@ _CELL_CHARS = 160  # keep preview cells to a couple of lines
 # per file; Gradio enforces it at upload (app.py) and the handlers again. A free Space has 50 GB of
 # disk shared by every visitor, and each upload is kept three times (Gradio's copy, ours, converted).
 MAX_UPLOAD_MB = float(os.environ.get("TOOLFT_MAX_UPLOAD_MB", "50"))
+MAX_ROWS = int(os.environ.get("TOOLFT_MAX_ROWS", "100000"))  # rows one uploaded or Hub dataset may have
 MIN_SAMPLE_ROWS, MAX_SAMPLE_ROWS = 10, 5000  # the sample slider's range; a direct API call is held to it too
 
 # Tokenizers by model name, shared by every visitor (read-only after loading; the lock
@@ -134,6 +135,10 @@ def use_upload(path: str | None, current: dict | None, recipe: dict | None = Non
         shutil.rmtree(copy.parent, ignore_errors=True)  # nothing of a refused upload is kept
         message = _md(str(exc).replace(str(copy), copy.name))
         return outputs(None, f"**Cannot use this file:** {message}" + _still(current), current)
+    if result.total > MAX_ROWS:
+        shutil.rmtree(copy.parent, ignore_errors=True)
+        return outputs(None, f"**Cannot use this file:** {result.total:,} rows is over the {MAX_ROWS:,}-row limit "
+                             "of this app (TOOLFT_MAX_ROWS)." + _still(current), current)
     if not result.records:
         shutil.rmtree(copy.parent, ignore_errors=True)
         view = build_view(result, copy.name, current or {"train_file": "sample", "sample_rows": None}, recipe)

@@ -13,6 +13,8 @@ JSON), never rendered as HTML.
 
 from __future__ import annotations
 
+import os
+
 import json
 
 from toolft.answers import AnswerReview, assistant_message, mock_result, review_answer
@@ -37,6 +39,8 @@ EXAMPLE_PROMPTS = [
     "What is the capital of France?",                                       # no tool needed
 ]
 MAX_NEW_TOKENS_LIMIT = 1024  # per answer; a visitor cannot hold the shared model for longer
+# seconds of generation per answer, whatever the token count (a slow CPU, a long prompt)
+MAX_GENERATION_SECONDS = float(os.environ.get("TOOLFT_MAX_GENERATION_S", "120"))
 
 
 def tool_set_json(name: str) -> str:
@@ -233,7 +237,7 @@ def _request(run_name, adapter, tools_text, temperature, top_p, max_new_tokens, 
     if problem:
         return None, None, None, problem
     sampling = Sampling(max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
-                        enable_thinking=bool(thinking))
+                        enable_thinking=bool(thinking), max_seconds=MAX_GENERATION_SECONDS)
     return tools, source, sampling, None
 
 
