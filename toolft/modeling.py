@@ -173,8 +173,10 @@ def load_adapter(source: str):
     (``base_model_name_or_path``); the tokenizer is the adapter's when it ships one, else
     the base's.
 
+    Weights are read from ``adapter_model.safetensors`` only, never from a pickled ``.bin``.
+
     Raises:
-        FileNotFoundError: a local folder without ``adapter_config.json``.
+        FileNotFoundError: a folder or repo without ``adapter_config.json`` or ``adapter_model.safetensors``.
         OSError / ValueError: the Hub repo or the base cannot be loaded (messages from huggingface_hub).
     """
     import json
@@ -186,11 +188,19 @@ def load_adapter(source: str):
         config_path = folder / "adapter_config.json"
         if not config_path.is_file():
             raise FileNotFoundError(f"{source}: no adapter_config.json (not a LoRA adapter folder)")
+        if not (folder / "adapter_model.safetensors").is_file():
+            raise FileNotFoundError(f"{source}: no adapter_model.safetensors; toolft loads adapter weights only "
+                                    "from safetensors (a pickled .bin could run code)")
     else:
         from huggingface_hub import hf_hub_download
         from huggingface_hub.errors import EntryNotFoundError
 
         config_path = Path(hf_hub_download(source, "adapter_config.json"))
+        try:
+            hf_hub_download(source, "adapter_model.safetensors")
+        except EntryNotFoundError:
+            raise FileNotFoundError(f"{source}: no adapter_model.safetensors; toolft loads adapter weights only "
+                                    "from safetensors (a pickled .bin could run code)") from None
         try:  # an adapter that ships its own tokenizer (a changed chat template, added tokens) uses it
             for name in ("tokenizer_config.json", "tokenizer.json", "chat_template.jinja"):
                 hf_hub_download(source, name)

@@ -225,3 +225,17 @@ def test_only_the_latest_load_of_a_visitor_counts():
     for n in range(10):  # bounded memory: the oldest sessions are forgotten
         latest.begin(f"visitor-{n}")
     assert len(latest._tokens) <= 4
+
+
+def test_upload_copies_get_safe_names(tmp_path):
+    """A file name cannot climb out of its upload folder, hide itself or carry separators."""
+    from toolft.ui.common import safe_upload_name, store_upload
+
+    assert [safe_upload_name(n) for n in ("..", "", ".hidden.jsonl", "a/../b.jsonl", "my data (1).jsonl",
+                                          "évé.jsonl")] == ["upload", "upload", "hidden.jsonl", "b.jsonl",
+                                                            "my data _1_.jsonl", "évé.jsonl"]
+    source = tmp_path / "my data (1).jsonl"
+    source.write_text("{}\n")
+    copy = store_upload(source)
+    assert copy.parent.parent.name == "uploads" and copy.name == "my data _1_.jsonl"
+    assert source.read_text() == "{}\n"  # the visitor's file is untouched

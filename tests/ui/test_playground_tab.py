@@ -162,6 +162,23 @@ def test_an_adapter_from_a_hub_model_repo(tiny_model_path, tmp_path, hub):
     assert "Could not answer with acme/nothing-here" in missing and "Traceback" not in missing
 
 
+def test_pickled_adapter_weights_are_never_loaded(tiny_model_path, tmp_path, hub):
+    """Only safetensors: an adapter shipped as a pickled .bin (which could run code on load) is refused,
+    from a folder and from the Hub."""
+    import pytest
+
+    from toolft.modeling import load_adapter
+
+    run = write_adapter_run(tmp_path / "pickled")
+    weights = run.adapter_path / "adapter_model.safetensors"
+    weights.rename(run.adapter_path / "adapter_model.bin")
+    with pytest.raises(FileNotFoundError, match="only from safetensors"):
+        load_adapter(str(run.adapter_path))
+    hub.add_repo("acme/pickled-lora", run.adapter_path, repo_type="model")
+    with pytest.raises(FileNotFoundError, match="only from safetensors"):
+        load_adapter("acme/pickled-lora")
+
+
 def test_a_busy_model_says_the_visitors_place_in_line(tiny_model_path):
     """While another visitor's turn runs, the handler yields its place instead of blocking silently."""
     run = write_adapter_run(runs_dir() / "20250108-000000-queue")

@@ -6,6 +6,7 @@ handlers that use it stay testable without a browser.
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -13,6 +14,13 @@ from pathlib import Path
 from toolft.home import toolft_home
 from toolft.recipe import FieldError, Recipe, RecipeError, recipe_from_dict
 from toolft.runfolder import RunFolder
+
+
+def safe_upload_name(name: str) -> str:
+    """The file name an upload copy gets: its last path part, word characters, dots, dashes and spaces
+    only, no leading dot (no ``..``, no separators, no hidden file); ``upload`` when nothing is left."""
+    name = re.sub(r"[^\w.\- ]+", "_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    return name or "upload"
 
 
 def store_upload(path: str | Path) -> Path:
@@ -27,7 +35,7 @@ def store_upload(path: str | Path) -> Path:
         # PosixPath('.toolft/uploads/3f2c.../train.jsonl')
     """
     source = Path(path)
-    target = toolft_home() / "uploads" / uuid.uuid4().hex / (source.name or "upload")
+    target = toolft_home() / "uploads" / uuid.uuid4().hex / safe_upload_name(source.name)
     target.parent.mkdir(parents=True)
     shutil.copyfile(source, target)
     return target
