@@ -178,7 +178,7 @@ def build_app():
         # one BrowserState per part: saving one never overwrites another with a stale copy
         saved_recipe_box = gr.BrowserState(None, storage_key="toolft-recipe", secret=secret)
         saved_data_box = gr.BrowserState(None, storage_key="toolft-data", secret=secret)
-        saved_tab_box = gr.BrowserState("data", storage_key="toolft-tab", secret=secret)
+        saved_tab_box = gr.BrowserState(None, storage_key="toolft-tab", secret=secret)  # None: nothing saved yet
         with gr.Tabs(selected="data") as tabs:
             with gr.Tab("Data", id="data") as data_tab:
                 data_restore = build_data_tab(data_state, recipe_state, restored_parts)
