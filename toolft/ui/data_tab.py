@@ -129,11 +129,12 @@ def use_upload(path: str | None, current: dict | None, recipe: dict | None = Non
         copy = store_upload(path)
     except OSError as exc:
         return outputs(None, f"**Cannot read the upload:** {exc.strerror or exc}" + _still(current), current)
+    shown = Path(path).name  # the name the visitor knows (the copy's is made safe for the disk)
     try:
         result = load_records(copy)
     except DataFileError as exc:
         shutil.rmtree(copy.parent, ignore_errors=True)  # nothing of a refused upload is kept
-        message = _md(str(exc).replace(str(copy), copy.name))
+        message = _md(str(exc).replace(str(copy), shown))
         return outputs(None, f"**Cannot use this file:** {message}" + _still(current), current)
     if result.total > MAX_ROWS:
         shutil.rmtree(copy.parent, ignore_errors=True)
@@ -141,10 +142,10 @@ def use_upload(path: str | None, current: dict | None, recipe: dict | None = Non
                              "of this app (TOOLFT_MAX_ROWS)." + _still(current), current)
     if not result.records:
         shutil.rmtree(copy.parent, ignore_errors=True)
-        view = build_view(result, copy.name, current or {"train_file": "sample", "sample_rows": None}, recipe)
+        view = build_view(result, shown, current or {"train_file": "sample", "sample_rows": None}, recipe)
         return outputs(view, "**No valid row: fix the errors below and upload again.**" + _still(current), current)
     choice = {"train_file": str(copy), "sample_rows": None}
-    view = build_view(result, copy.name, choice, recipe)
+    view = build_view(result, shown, choice, recipe)
     _save_beside(view, copy)
     return outputs(view, "", choice)
 
