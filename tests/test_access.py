@@ -3,7 +3,7 @@ anonymous visitor, a logged-in visitor, the Space's owner, an admin, the open-tr
 
 import pytest
 
-from toolft.access import AccessDenied, decide, oauth_username, owners, require
+from toolft.access import AccessDenied, decide, oauth_token, oauth_username, owners, require
 
 SPACE = {"SPACE_ID": "ada/toolft", "SPACE_AUTHOR_NAME": "ada", "TOOLFT_ADMINS": "grace, Linus"}
 # (who, username, extra environment, may do owner actions)
@@ -63,8 +63,9 @@ def test_the_username_comes_from_the_oauth_session_only():
         def __init__(self, session):
             self.session = session
 
-    logged_in = {"oauth_info": {"userinfo": {"preferred_username": "ada"}}}
+    logged_in = {"oauth_info": {"userinfo": {"preferred_username": "ada"}, "access_token": "hf_adaToken"}}
     assert oauth_username(Request(session=logged_in)) == "ada"
+    assert oauth_token(Request(session=logged_in)) == "hf_adaToken" and oauth_token(Request(session={})) is None
     assert oauth_username(Request(inner=Inner(logged_in))) == "ada"
     assert oauth_username(Request(session={})) is None
     assert oauth_username(Request()) is None and oauth_username(None) is None

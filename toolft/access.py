@@ -101,37 +101,32 @@ def require(action: str, username: str | None, env: Mapping[str, str] | None = N
         raise AccessDenied(decision.reason)
 
 
-def oauth_username(request) -> str | None:
-    """The Hugging Face username of a Gradio request's visitor, or ``None`` when not logged in.
+def _oauth_info(request) -> dict:
+    """Gradio's OAuth record of a request's visitor (``{}`` when not logged in).
 
-    Gradio keeps the OAuth login in the request's session (``oauth_info``, written by its
+    Gradio keeps the login in the request's session (``oauth_info``, written by its
     ``/login/huggingface`` callback on a Space with ``hf_oauth: true``); a direct API call
     without that session cookie is anonymous.
     """
     if request is None:
-        return None
+        return {}
     try:  # without Gradio's OAuth (no hf_oauth), Starlette asserts that there is no session: anonymous
         session = getattr(request, "session", None)
         if session is None:
             session = getattr(getattr(request, "request", None), "session", None)
         info = session.get("oauth_info") if session is not None else None
     except Exception:  # noqa: BLE001 - no session middleware, or a session of another shape: not logged in
-        return None
-    user = (info or {}).get("userinfo") or {}
-    name = user.get("preferred_username")
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def oauth_username(request) -> str | None:
+    """The Hugging Face username of a Gradio request's visitor, or ``None`` when not logged in."""
+    name = (_oauth_info(request).get("userinfo") or {}).get("preferred_username")
     return name if isinstance(name, str) and name else None
 
 
 def oauth_token(request) -> str | None:
     """The access token of a visitor logged in with Hugging Face (for a push in their name), or ``None``."""
-    if request is None:
-        return None
-    try:
-        session = getattr(request, "session", None)
-        if session is None:
-            session = getattr(getattr(request, "request", None), "session", None)
-        info = session.get("oauth_info") if session is not None else None
-    except Exception:  # noqa: BLE001 - no session middleware: not logged in
-        return None
-    token = (info or {}).get("access_token")
+    token = _oauth_info(request).get("access_token")
     return token if isinstance(token, str) and token else None

@@ -146,35 +146,27 @@ def push_adapter(run: RunFolder, repo_id: str, private: bool = True, token: str 
     import shutil
     import tempfile
 
-    from huggingface_hub import HfApi
-
     if not run.has_adapter():
         raise FileNotFoundError(f"run {run.name} has no trained adapter to push")
-    api = HfApi(token=token)
     with tempfile.TemporaryDirectory(prefix="toolft-push-") as tmp:
         folder = Path(tmp) / "repo"
         shutil.copytree(run.adapter_path, folder)
         (folder / "README.md").write_text(model_card(run, repo_id), encoding="utf-8")
-        try:
-            url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-            api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                              commit_message=f"toolft: adapter of run {run.name}")
-        except Exception as exc:  # noqa: BLE001 - any Hub failure becomes one readable, token-free line
-            raise PushError(f"pushing to {repo_id} failed: {_redact(exc, token)}") from None
-    return str(url)
+        return push_folder(folder, repo_id, private=private, token=token,
+                           message=f"toolft: adapter of run {run.name}")
 
 
-def push_folder(folder: str | Path, repo_id: str, private: bool = True, token: str | None = None) -> str:
+def push_folder(folder: str | Path, repo_id: str, private: bool = True, token: str | None = None,
+                message: str = "toolft: merged model") -> str:
     """Create the model repo ``repo_id`` if needed (private by default) and upload ``folder``; its URL.
-    Raises :class:`PushError` (no token in the message) when the Hub refuses."""
+    Raises :class:`PushError` (no token in the message) when the Hub refuses or cannot be reached."""
     from huggingface_hub import HfApi
 
     api = HfApi(token=token)
     try:
         url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-        api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                          commit_message="toolft: merged model")
-    except Exception as exc:  # noqa: BLE001
+        api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model", commit_message=message)
+    except Exception as exc:  # noqa: BLE001 - any Hub failure becomes one readable, token-free line
         raise PushError(f"pushing to {repo_id} failed: {_redact(exc, token)}") from None
     return str(url)
 
