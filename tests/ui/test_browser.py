@@ -256,7 +256,11 @@ def test_playground_and_evaluate_tabs(app_url, tmp_path):
         {"role": "assistant", "content": "It is 3 degrees in Oslo."}], "tools": tools}
     run = write_taught_run(APP_HOME["path"] / "runs" / "20250107-000000-taught", [taught], steps=40)
     run.data_dir.mkdir(parents=True, exist_ok=True)
-    write_jsonl([taught, *generate_sample(3, seed=5)], run.data_dir / "eval.jsonl")
+    payload = '<img src=x onerror="window.__xss=5"><script>window.__xss=6</script>'
+    planted = {"messages": [{"role": "user", "content": f"What's the weather in {payload}?"},
+                            {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {
+                                "name": "get_weather", "arguments": {"city": payload}}}]}], "tools": tools}
+    write_jsonl([planted, taught, *generate_sample(3, seed=5)], run.data_dir / "eval.jsonl")
     with app_page(app_url, height=1100) as page:
         page.get_by_role("tab", name="Playground").click()
         message = page.locator("#playground-message textarea")
@@ -281,13 +285,22 @@ def test_playground_and_evaluate_tabs(app_url, tmp_path):
 
         page.get_by_role("tab", name="Evaluate").click()
         page.locator("#evaluate-score").click()
-        expect(page.locator("#evaluate-status")).to_contain_text("Scored 4 rows", timeout=180_000)
+        expect(page.locator("#evaluate-status")).to_contain_text("Scored 5 rows", timeout=180_000)
         expect(page.locator("#evaluate-headline")).to_contain_text("Right tool and right arguments: base")
         expect(page.locator("#evaluate-table").get_by_role("gridcell", name="right tool and right arguments")
                ).to_be_visible()
         detail = page.locator("#evaluate-detail textarea")
         expect(detail).to_have_value(re.compile(r"expected: .+\n\nBASE (passes|fails)"))
         assert json.loads(json.dumps(run.read_status()))["state"] == "completed"
+        # a row whose text carries HTML and a script: shown as text in the failure detail, nothing runs
+        page.get_by_label("Failed row").click()
+        page.get_by_role("option", name=re.compile(r"^line 1 ·")).click()
+        expect(detail).to_have_value(re.compile(re.escape('onerror=\\"window.__xss=5\\"')), timeout=30_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__xss") is None
+        assert page.evaluate("""() => [...document.querySelectorAll('*')].filter(e =>
+            !['TEXTAREA', 'INPUT'].includes(e.tagName) && ([...e.attributes].some(a => a.value.includes('__xss')) ||
+            (e.tagName === 'SCRIPT' && e.textContent.includes('__xss')))).length""") == 0
 
 
 def test_edit_launch_watch_cancel_resume(app_url, tmp_path):
