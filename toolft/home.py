@@ -28,6 +28,15 @@ def toolft_home() -> Path:
     return home
 
 
+def new_folder(path: str | Path) -> Path:
+    """``path`` as a folder to write into, when it is absent or empty; raises ``ValueError`` otherwise
+    (nothing already there is ever overwritten)."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ValueError(f"{path} is not an empty folder; give a new one (nothing there is overwritten)")
+    return path
+
+
 def models_dir() -> Path:
     """Built models (tiny-qwen3). ``TOOLFT_MODELS_DIR`` can point elsewhere, e.g. a cache shared by tests."""
     env = os.environ.get("TOOLFT_MODELS_DIR")

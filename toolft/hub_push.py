@@ -157,17 +157,19 @@ def push_adapter(run: RunFolder, repo_id: str, private: bool = True, token: str 
 
 
 def push_folder(folder: str | Path, repo_id: str, private: bool = True, token: str | None = None,
-                message: str = "toolft: merged model") -> str:
-    """Create the model repo ``repo_id`` if needed (private by default) and upload ``folder``; its URL.
-    Raises :class:`PushError` (no token in the message) when the Hub refuses or cannot be reached."""
+                message: str = "toolft: merged model", repo_type: str = "model", action: str = "pushing") -> str:
+    """Create the repo ``repo_id`` (a ``model`` repo, or a gradio ``space``) if needed, private by default,
+    and upload ``folder``; return the repo's URL. Raises :class:`PushError` ("``action`` to REPO failed: ...",
+    no token in it) when the Hub refuses or cannot be reached."""
     from huggingface_hub import HfApi
 
     api = HfApi(token=token)
+    extra = {"space_sdk": "gradio"} if repo_type == "space" else {}
     try:
-        url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-        api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model", commit_message=message)
+        url = api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True, **extra)
+        api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type=repo_type, commit_message=message)
     except Exception as exc:  # noqa: BLE001 - any Hub failure becomes one readable, token-free line
-        raise PushError(f"pushing to {repo_id} failed: {_redact(exc, token)}") from None
+        raise PushError(f"{action} to {repo_id} failed: {_redact(exc, token)}") from None
     return str(url)
 
 
@@ -196,9 +198,9 @@ def export_merged(run: RunFolder, out: str | Path) -> Path:
 
     from toolft.modeling import load_base_model, load_tokenizer, resolve_model_path
 
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ValueError(f"{out} is not an empty folder; give a new one (nothing there is overwritten)")
+    from toolft.home import new_folder
+
+    out = new_folder(out)
     if not run.has_adapter():
         raise FileNotFoundError(f"run {run.name} has no trained adapter to merge")
     config = json.loads((run.adapter_path / "adapter_config.json").read_text(encoding="utf-8"))

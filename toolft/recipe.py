@@ -178,6 +178,20 @@ class FieldError:
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
+def flatten(value, prefix: str = "") -> dict:
+    """A nested mapping as ``{dotted path: leaf value}``: ``{"lora": {"r": 8}}`` → ``{"lora.r": 8}``.
+
+    >>> flatten({"name": "x", "lora": {"r": 8, "alpha": 16}})
+    {'name': 'x', 'lora.r': 8, 'lora.alpha': 16}
+    """
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out: dict = {}
+    for key, sub in value.items():
+        out.update(flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
 class RecipeError(ValueError):
     """A recipe that cannot be loaded or is invalid; ``errors`` lists each problem."""
 

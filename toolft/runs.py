@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from toolft.home import runs_dir
-from toolft.recipe import Recipe, save_recipe
+from toolft.recipe import Recipe, flatten, save_recipe
 from toolft.runfolder import FINAL_STATES, RunFolder
 
 
@@ -105,15 +105,6 @@ def find_run_dir(name_or_path: str | Path) -> RunFolder:
     return RunFolder(path)
 
 
-def _flat(value, prefix: str = "") -> dict:
-    if not isinstance(value, dict):
-        return {prefix: value}
-    out: dict = {}
-    for key, sub in value.items():
-        out.update(_flat(sub, f"{prefix}.{key}" if prefix else key))
-    return out
-
-
 def _number(x) -> bool:
     """A finite int or float (not a bool, not NaN or inf): a loss worth showing."""
     import math
@@ -149,7 +140,7 @@ def compare_runs(a: RunFolder, b: RunFolder) -> dict:
             return None, f"run {run.name}'s recipe.yaml cannot be read ({type(exc).__name__})"
         if not isinstance(loaded, dict):
             return None, f"run {run.name}'s recipe.yaml is not a mapping"
-        return _flat(loaded), None
+        return flatten(loaded), None
 
     (ra, problem_a), (rb, problem_b) = recipe_of(a), recipe_of(b)
     problems = [p for p in (problem_a, problem_b) if p]

@@ -73,9 +73,9 @@ def build_space(out: str | Path, card: Path = CARD) -> Path:
     Raises ``ValueError`` when ``out`` is a non-empty folder or the card has problems
     (:func:`card_problems`), ``FileNotFoundError`` outside a toolft checkout (no ``app.py``).
     """
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ValueError(f"{out} is not an empty folder; give a new one (nothing there is overwritten)")
+    from toolft.home import new_folder
+
+    out = new_folder(out)
     if not (REPO_ROOT / "app.py").is_file():
         raise FileNotFoundError(f"{REPO_ROOT / 'app.py'} not found: build the Space from a toolft checkout")
     meta, _ = read_card(card)
@@ -94,18 +94,11 @@ def build_space(out: str | Path, card: Path = CARD) -> Path:
 def deploy_space(folder: str | Path, repo_id: str, private: bool = False, token: str | None = None) -> str:
     """Create the Space ``repo_id`` (if needed) and upload ``folder`` to it; return the Space's URL.
 
-    Uses ``huggingface_hub`` (its endpoint setting, ``HF_ENDPOINT``, is honoured). Errors from
-    the Hub are raised as ``RuntimeError`` with the token removed from their text.
+    Uses ``huggingface_hub`` (its endpoint setting, ``HF_ENDPOINT``, is honoured) through
+    :func:`toolft.hub_push.push_folder`. Errors from the Hub are raised as ``RuntimeError``
+    (``PushError``) with the token removed from their text.
     """
-    from huggingface_hub import HfApi
+    from toolft.hub_push import push_folder
 
-    api = HfApi(token=token)
-    try:
-        api.create_repo(repo_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
-        api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="space",
-                          commit_message="toolft: deploy the Space")
-    except Exception as exc:  # noqa: BLE001 - any Hub failure becomes one readable line
-        from toolft.hub_push import _redact
-
-        raise RuntimeError(f"deploying to {repo_id} failed: {_redact(exc, token)}") from None
-    return f"{api.endpoint.rstrip('/')}/spaces/{repo_id}"
+    return push_folder(folder, repo_id, private=private, token=token, message="toolft: deploy the Space",
+                       repo_type="space", action="deploying")

@@ -110,23 +110,13 @@ def saved_recipe(value, data: dict | None) -> tuple[dict | None, list[str]]:
     browser: it is ``data``'s (a checked choice) or the bundled sample. ``None`` when nothing
     usable was saved.
     """
-    from toolft.recipe import field_type
+    from toolft.recipe import field_type, flatten
     from toolft.ui.recipe_tab import PATHS, default_recipe, flat_values, nest
 
     if not isinstance(value, dict) or not value:
         return None, []
-    saved: dict = {}
+    saved = flatten(value)
     dropped: list[str] = []
-
-    def walk(node, prefix=""):
-        for key, sub in node.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(sub, dict):
-                walk(sub, path)
-            else:
-                saved[path] = sub
-
-    walk(value)
     values = dict(zip(PATHS, flat_values(default_recipe())))
     for path, sub in saved.items():
         if path == "data.train_file":
