@@ -105,12 +105,15 @@ class FakeHub:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the port: later connections are refused."""
+        """Stop serving and close the port: later connections are refused. The repos it created are deleted."""
+        import shutil
+
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._thread.join(timeout=5)
             self._server = None
+        shutil.rmtree(self.created, ignore_errors=True)
 
     @property
     def url(self) -> str:
