@@ -390,3 +390,31 @@ def test_dataset_text_never_runs_in_the_browser(app_url, tmp_path):
             [...e.attributes].some(a => a.value.includes('__xss')) ||
             (e.tagName === 'SCRIPT' && e.textContent.includes('__xss'))).length""")
         assert planted == 0
+
+
+def test_an_upload_goes_when_its_session_ends(tmp_path):
+    """A reload keeps the visitor's upload (the new session reclaims it); closing the tab deletes it once the
+    grace period has passed (3 s here; Gradio notices the closed tab within a 1 s heartbeat)."""
+    from playwright.sync_api import expect
+
+    upload = tmp_path / "mine.jsonl"
+    upload.write_text("\n".join(ROW % i for i in range(3)) + "\n", encoding="utf-8")
+    env = {"TOOLFT_UPLOAD_GRACE_S": "3", "GRADIO_HEARTBEAT_INTERVAL": "1"}
+    with serve_app(tmp_path / "app", env) as url:
+        uploads = tmp_path / "app" / "home" / "uploads"
+        with app_page(url) as page:
+            page.get_by_role("tab", name="Data").click()
+            page.locator("input[type=file]").first.set_input_files(str(upload))
+            expect(page.locator("#data-summary")).to_contain_text("3 rows", timeout=60_000)
+            [folder] = list(uploads.iterdir())
+            assert (folder / "mine.jsonl").read_text(encoding="utf-8") == upload.read_text(encoding="utf-8")
+            page.wait_for_function("() => localStorage.getItem('toolft-data')", timeout=30_000)
+            page.reload()
+            expect(page.locator("#data-summary")).to_contain_text("Restored mine.jsonl", timeout=30_000)
+            time.sleep(7)  # the first session ended (heartbeat) and its grace period passed: the reload owns it
+            assert folder.exists()
+        deadline = time.time() + 30  # the tab is closed: its session ends, the folder goes after 3 s
+        while folder.exists() and time.time() < deadline:
+            time.sleep(0.5)
+        assert not folder.exists()
+        assert upload.exists()  # the visitor's own file is never touched

@@ -135,12 +135,19 @@ def saved_recipe(value, data: dict | None) -> tuple[dict | None, list[str]]:
     return nest(values), dropped
 
 
-def restore_saved(recipe, data, tab):
+def restore_saved(recipe, data, tab, session: str | None = None):
     """``(recipe_state, data_state, tabs, restored)`` from what the visitor's browser kept, each part only
-    when it still holds; ``restored`` says which parts came back, so the tabs refill only those."""
+    when it still holds; ``restored`` says which parts came back, so the tabs refill only those.
+
+    A restored upload is claimed for ``session`` (``toolft.uploads``): the data choice comes from
+    a ``gr.BrowserState`` encrypted with the app's secret, so only this app wrote it, to this browser."""
     import gradio as gr
 
+    from toolft.uploads import OWNERS
+
     choice = saved_data_choice(data)
+    if choice and choice["train_file"] != "sample":
+        OWNERS.claim(choice["train_file"], session)
     recipe_dict, _ = saved_recipe(recipe, choice)
     restored = {"recipe": recipe_dict is not None, "data": choice is not None}
     return (recipe_dict if recipe_dict is not None else gr.skip(),
@@ -159,7 +166,10 @@ def build_app():
     from toolft.ui.recipe_tab import build_recipe_tab, default_recipe
     from toolft.ui.train_tab import build_train_tab
 
-    with gr.Blocks(title="toolft") as demo:
+    from toolft.uploads import GRACE_S, OWNERS
+
+    keep_s = int(max(GRACE_S, 60))  # Gradio's own copy of an upload: toolft reads its copy, made at once
+    with gr.Blocks(title="toolft", delete_cache=(keep_s, keep_s)) as demo:
         gr.Markdown(HEADER)
         recipe_state = gr.State(default_recipe())
         data_state = gr.State(None)
@@ -182,7 +192,16 @@ def build_app():
                 build_evaluate_tab(demo, evaluate)
 
         # after a reload: the saved recipe and data first, then each tab refills its own view from them
-        restored = demo.load(restore_saved, inputs=[saved_recipe_box, saved_data_box, saved_tab_box],
+        def on_page_load(recipe, data, tab, request: gr.Request):
+            return restore_saved(recipe, data, tab, request.session_hash)
+
+        def on_session_end(request: gr.Request):
+            OWNERS.end_session(request.session_hash)  # its uploads go after the grace period
+
+        for handler in (on_page_load, on_session_end):  # annotations are strings here (PEP 563): give Gradio
+            handler.__annotations__["request"] = gr.Request  # the class, so it passes the request
+
+        restored = demo.load(on_page_load, inputs=[saved_recipe_box, saved_data_box, saved_tab_box],
                              outputs=[recipe_state, data_state, tabs, restored_parts], show_progress="hidden")
         for handler, inputs, outputs in (recipe_restore, data_restore, train_restore):
             restored = restored.then(handler, inputs=inputs, outputs=outputs, show_progress="hidden")
@@ -190,6 +209,8 @@ def build_app():
         data_state.change(lambda d: d, inputs=[data_state], outputs=[saved_data_box], show_progress="hidden")
         for tab_id, tab in zip(TAB_IDS, (data_tab, recipe_tab, train_tab, playground, evaluate)):
             tab.select(lambda t=tab_id: t, outputs=[saved_tab_box], show_progress="hidden")
+        demo.unload(on_session_end)
+    OWNERS.sweep()  # uploads left ownerless by an earlier process
     return demo
 
 

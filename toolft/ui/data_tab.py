@@ -484,8 +484,12 @@ def build_data_tab(data_state, recipe_state, restored_parts):
 
     def guarded(request: gr.Request, run, clear_upload: bool):
         """Run a load; its result is dropped when the visitor started a newer load meanwhile."""
+        from toolft.uploads import OWNERS
+
         token = LATEST_LOAD.begin(request.session_hash)
         out = run()
+        if out[-1] and out[-1].get("train_file") != "sample":
+            OWNERS.claim(out[-1]["train_file"], request.session_hash)  # an upload copy or a saved Hub split
         if not LATEST_LOAD.is_latest(request.session_hash, token):
             return tuple(gr.skip() for _ in range(len(outs) + 2))  # a slower, older load: keep the newer one
         return (*out, 1, None if clear_upload else gr.skip())

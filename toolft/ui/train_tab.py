@@ -90,12 +90,14 @@ def storage_note() -> str:
     return f"Runs, uploads and models are kept in `{home}`."
 
 
-def launch(recipe: dict, username: str | None = None) -> str:
+def launch(recipe: dict, username: str | None = None, session: str | None = None) -> str:
     """Start training the visitor's recipe; a message saying what happened (never raises).
 
     ``username``: the visitor's Hugging Face login (``None``: anonymous); on a Space only
-    its owner may train (``toolft.access``)."""
+    its owner may train (``toolft.access``). ``session``: the visitor's Gradio session; when
+    given, an uploaded dataset must be one this session owns (``toolft.uploads``)."""
     from toolft.runs import RUNNER, JobBusyError
+    from toolft.uploads import OWNERS, upload_folder
 
     if (denied := refused("train", username)) is not None:
         return denied
@@ -103,6 +105,10 @@ def launch(recipe: dict, username: str | None = None) -> str:
     checked, problems = launch_problems(recipe)
     if checked is None:
         return problems_markdown(problems, "Not launched: fix these recipe settings first:")
+    source = checked.data.train_file
+    if session is not None and upload_folder(source) is not None and not OWNERS.owns(source, session):
+        return ("**Not launched:** this dataset is not one you uploaded in this session (uploads belong to the "
+                "visitor who made them and are removed when their session ends). Upload it again in the Data tab.")
     from toolft.ui.shared_model import release_model
 
     release_model()  # the trainer gets the GPU memory the playground's cached model held
@@ -489,7 +495,7 @@ def build_train_tab(demo, recipe_state):
         pushed = gr.Markdown(elem_id="runs-pushed")
 
     def on_launch(recipe, request: gr.Request):
-        return launch(recipe, username=oauth_username(request))
+        return launch(recipe, username=oauth_username(request), session=request.session_hash)
 
     def on_cancel(request: gr.Request):
         return cancel(username=oauth_username(request))
