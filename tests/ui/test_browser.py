@@ -235,6 +235,13 @@ def test_data_tab_upload_format_preview_findings_inspector(app_url, tmp_path):
         expect(page.locator("#inspect-text")).to_contain_text("Convert 12.5 to yen")
 
 
+# elements that carry a payload as markup: an attribute holding it, or a script holding it (text in a textarea
+# or an input is its value, not markup)
+NO_PLANTED_MARKUP = """() => [...document.querySelectorAll('*')].filter(e =>
+    !['TEXTAREA', 'INPUT'].includes(e.tagName) && ([...e.attributes].some(a => a.value.includes('__xss')) ||
+    (e.tagName === 'SCRIPT' && e.textContent.includes('__xss')))).length"""
+
+
 def test_playground_and_evaluate_tabs(app_url, tmp_path):
     """A run whose adapter learnt to call get_weather: the playground shows both answers, the parsed call
     and its checks, continues after a made-up tool result; the Evaluate tab scores the run's held-out rows."""
@@ -254,7 +261,13 @@ def test_playground_and_evaluate_tabs(app_url, tmp_path):
             {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}]},
         {"role": "tool", "name": "get_weather", "content": '{"temp_c": 3}'},
         {"role": "assistant", "content": "It is 3 degrees in Oslo."}], "tools": tools}
-    run = write_taught_run(APP_HOME["path"] / "runs" / "20250107-000000-taught", [taught], steps=40)
+    answer_payload = '<img src=x onerror="window.__xss=7"><script>window.__xss=8</script>'
+    rogue = {"messages": [  # a fine-tuned model whose call carries markup: shown as text, never run
+        {"role": "system", "content": DEFAULT_SYSTEM}, {"role": "user", "content": "Any news from the lab?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"type": "function", "function": {"name": "get_weather", "arguments": {"city": answer_payload}}}]}],
+        "tools": tools}
+    run = write_taught_run(APP_HOME["path"] / "runs" / "20250107-000000-taught", [taught, rogue], steps=80)
     run.data_dir.mkdir(parents=True, exist_ok=True)
     payload = '<img src=x onerror="window.__xss=5"><script>window.__xss=6</script>'
     planted = {"messages": [{"role": "user", "content": f"What's the weather in {payload}?"},
@@ -283,6 +296,19 @@ def test_playground_and_evaluate_tabs(app_url, tmp_path):
         expect(tuned).to_have_value(re.compile(r"Tool result[^\n]*\n\nAssistant: \S"), timeout=120_000)
         expect(status).to_contain_text("Answers from", timeout=120_000)
 
+        # the model's own answer carries an onerror image and a script: the chat, the review (which names
+        # the invented value) and the parsed calls show it as text; nothing runs
+        page.get_by_role("button", name="Clear").click()
+        message.fill("Any news from the lab?")
+        page.locator("#playground-send").click()
+        expect(tuned).to_have_value(re.compile(r"Assistant calls get_weather .*onerror="), timeout=120_000)
+        review = page.locator("#playground-finetuned-review")
+        expect(review).to_contain_text('invented: city = "<img src=x onerror=\\"window.__xss=7\\"><script>')
+        expect(page.locator("#playground-finetuned-calls")).to_contain_text("<script>window.__xss=8</script>")
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__xss") is None
+        assert page.evaluate(NO_PLANTED_MARKUP) == 0
+
         page.get_by_role("tab", name="Evaluate").click()
         page.locator("#evaluate-score").click()
         expect(page.locator("#evaluate-status")).to_contain_text("Scored 5 rows", timeout=180_000)
@@ -298,9 +324,7 @@ def test_playground_and_evaluate_tabs(app_url, tmp_path):
         expect(detail).to_have_value(re.compile(re.escape('onerror=\\"window.__xss=5\\"')), timeout=30_000)
         page.wait_for_timeout(500)
         assert page.evaluate("window.__xss") is None
-        assert page.evaluate("""() => [...document.querySelectorAll('*')].filter(e =>
-            !['TEXTAREA', 'INPUT'].includes(e.tagName) && ([...e.attributes].some(a => a.value.includes('__xss')) ||
-            (e.tagName === 'SCRIPT' && e.textContent.includes('__xss')))).length""") == 0
+        assert page.evaluate(NO_PLANTED_MARKUP) == 0
 
 
 def test_edit_launch_watch_cancel_resume(app_url, tmp_path):
