@@ -53,29 +53,27 @@ def test_require_and_owners():
 
 
 def test_the_username_comes_from_the_oauth_session_only():
-    class Request:  # the two shapes Gradio hands a handler: a session on the request, or on its inner request
-        def __init__(self, session=None, inner=None):
-            if session is not None:
-                self.session = session
-            self.request = inner
+    """Real ``gr.Request`` objects around real Starlette requests, as Gradio hands them to a handler."""
+    import time
 
-    class Inner:
-        def __init__(self, session):
-            self.session = session
+    import gradio as gr
+    from starlette.requests import Request
 
-    logged_in = {"oauth_info": {"userinfo": {"preferred_username": "ada"}, "access_token": "hf_adaToken"}}
-    assert oauth_username(Request(session=logged_in)) == "ada"
-    assert oauth_token(Request(session=logged_in)) == "hf_adaToken" and oauth_token(Request(session={})) is None
-    assert oauth_username(Request(inner=Inner(logged_in))) == "ada"
-    assert oauth_username(Request(session={})) is None
-    assert oauth_username(Request()) is None and oauth_username(None) is None
+    def visitor(session=None):
+        scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b""}
+        if session is not None:  # Gradio's OAuth installs Starlette's SessionMiddleware, which fills this
+            scope["session"] = session
+        return gr.Request(Request(scope), session_hash="abc")
 
-    class NoSessionMiddleware:  # Starlette's request without SessionMiddleware asserts on .session
-        @property
-        def session(self):
-            raise AssertionError("SessionMiddleware must be installed to access request.session")
-
-    assert oauth_username(NoSessionMiddleware()) is None
+    logged_in = {"oauth_info": {"userinfo": {"preferred_username": "ada"}, "access_token": "hf_adaToken",
+                                "expires_at": int(time.time()) + 600}}
+    assert oauth_username(visitor(logged_in)) == "ada"
+    assert oauth_token(visitor(logged_in)) == "hf_adaToken" and oauth_token(visitor({})) is None
+    assert oauth_username(visitor({})) is None and oauth_username(None) is None
+    assert oauth_username(visitor()) is None  # no SessionMiddleware (no hf_oauth): Starlette would assert
+    expired = {"oauth_info": {**logged_in["oauth_info"], "expires_at": int(time.time()) - 1}}
+    assert oauth_username(visitor(expired)) is None and oauth_token(visitor(expired)) is None  # as Gradio: logged out
+    assert oauth_username(gr.Request(session_hash="abc")) is None  # a request rebuilt for the queue carries no session
 
 
 def test_the_train_tab_says_where_runs_are_kept(monkeypatch, tmp_path):

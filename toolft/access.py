@@ -102,20 +102,29 @@ def require(action: str, username: str | None, env: Mapping[str, str] | None = N
 
 
 def _oauth_info(request) -> dict:
-    """Gradio's OAuth record of a request's visitor (``{}`` when not logged in).
+    """Gradio's OAuth record of a request's visitor (``{}`` when not logged in or when the login expired).
 
     Gradio keeps the login in the request's session (``oauth_info``, written by its
     ``/login/huggingface`` callback on a Space with ``hf_oauth: true``); a direct API call
-    without that session cookie is anonymous.
+    without that session cookie is anonymous. The session is read from the Starlette request
+    inside the ``gr.Request``: the ``gr.Request`` attribute itself hands back a copy whose
+    values are not dicts (``gradio.route_utils.Obj``), which read as "not logged in".
     """
+    import time
+
     if request is None:
         return {}
-    try:  # without Gradio's OAuth (no hf_oauth), Starlette asserts that there is no session: anonymous
-        session = getattr(request, "session", None)
-        if session is None:
-            session = getattr(getattr(request, "request", None), "session", None)
+    try:  # without Gradio's OAuth (no hf_oauth) there is no session: anonymous
+        raw = getattr(request, "request", None) or request
+        scope = getattr(raw, "scope", None)
+        session = scope.get("session") if isinstance(scope, dict) else getattr(raw, "session", None)
         info = session.get("oauth_info") if session is not None else None
-    except Exception:  # noqa: BLE001 - no session middleware, or a session of another shape: not logged in
+    except Exception:  # noqa: BLE001 - a session of another shape: not logged in
+        return {}
+    if not isinstance(info, dict):
+        return {}
+    expires = info.get("expires_at")
+    if isinstance(expires, (int, float)) and expires < time.time():  # as Gradio's own check: logged out
         return {}
     return info if isinstance(info, dict) else {}
 

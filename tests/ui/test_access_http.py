@@ -25,3 +25,54 @@ def test_a_direct_api_call_is_refused_on_a_space_and_allowed_when_training_is_op
     with serve_app(tmp_path / "open", {**SPACE, "TOOLFT_OPEN_TRAINING": "1"}) as url:
         answer = Client(url, verbose=False).predict(api_name="/on_cancel")
         assert answer == "No training run is in progress."
+
+
+OAUTH_SECRET = "test-oauth-secret"  # what a Space's hf_oauth sets in OAUTH_CLIENT_SECRET
+
+
+def login_cookie(username: str) -> str:
+    """The session cookie Gradio's ``/login/callback`` sets after a Hugging Face login as ``username``:
+    Starlette's signed session (itsdangerous, keyed as ``gradio.oauth.attach_oauth`` keys it) holding the
+    ``oauth_info`` the OpenID provider returned."""
+    import base64
+    import hashlib
+    import time
+
+    import itsdangerous
+
+    info = {"access_token": f"hf_oauth_{username}", "token_type": "bearer", "scope": "openid profile",
+            "expires_at": int(time.time()) + 3600, "userinfo": {"preferred_username": username, "name": username}}
+    key = hashlib.sha256((OAUTH_SECRET + "-v4").encode()).hexdigest()
+    data = base64.b64encode(json.dumps({"oauth_info": info}).encode())
+    return "session=" + itsdangerous.TimestampSigner(key).sign(data).decode()
+
+
+def test_the_owner_and_an_admin_logged_in_may_train_over_http_and_others_may_not(tmp_path):
+    """The Space's owner, logged in with Hugging Face (Gradio's OAuth session cookie), launches and cancels a
+    run through the HTTP API; an admin from TOOLFT_ADMINS may cancel; another logged-in user and an anonymous
+    client are refused."""
+    from gradio_client import Client
+
+    env = {**SPACE, "SYSTEM": "spaces", "TOOLFT_ADMINS": "bob", "OAUTH_CLIENT_ID": "test-client", "OAUTH_CLIENT_SECRET": OAUTH_SECRET,
+           "OAUTH_SCOPES": "openid profile", "OPENID_PROVIDER_URL": "http://127.0.0.1:9"}
+    with serve_app(tmp_path, env) as url:
+        def client(user=None):
+            return Client(url, verbose=False, headers={"Cookie": login_cookie(user)} if user else None)
+
+        for who in (None, "mallory"):
+            for name in ("/on_launch", "/on_cancel", "/on_resume"):
+                answer = client(who).predict(api_name=name)
+                assert answer.startswith("**Not allowed:**"), (who, name, answer)
+            assert client(who).predict(None, True, api_name="/on_delete")[0].startswith("**Not allowed:**")
+        runs = tmp_path / "home" / "runs"
+        assert not runs.exists() or not any(runs.iterdir())  # nothing was started
+
+        owner = client("ada")
+        started = owner.predict(api_name="/on_launch")
+        assert started.startswith("Started run **"), started
+        name = started.split("**")[1]
+        assert (runs / name / "status.json").is_file()
+        assert client("mallory").predict(api_name="/on_cancel").startswith("**Not allowed:**")
+        assert client("bob").predict(api_name="/on_cancel") == f"Cancelled run **{name}**."
+        assert owner.predict(api_name="/on_cancel") == "No training run is in progress."
+        assert owner.predict(None, True, api_name="/on_delete")[0] == "Pick the run to delete."  # allowed: past the access check
