@@ -49,8 +49,8 @@ def login_cookie(username: str) -> str:
 
 def test_the_owner_and_an_admin_logged_in_may_train_over_http_and_others_may_not(tmp_path):
     """The Space's owner, logged in with Hugging Face (Gradio's OAuth session cookie), launches and cancels a
-    run through the HTTP API; an admin from TOOLFT_ADMINS may cancel; another logged-in user and an anonymous
-    client are refused."""
+    run through the HTTP API and gets past the check for delete and push; an admin from TOOLFT_ADMINS may
+    cancel; another logged-in user and an anonymous client are refused train, cancel, resume, delete and push."""
     from gradio_client import Client
 
     env = {**SPACE, "SYSTEM": "spaces", "TOOLFT_ADMINS": "bob", "OAUTH_CLIENT_ID": "test-client", "OAUTH_CLIENT_SECRET": OAUTH_SECRET,
@@ -64,6 +64,7 @@ def test_the_owner_and_an_admin_logged_in_may_train_over_http_and_others_may_not
                 answer = client(who).predict(api_name=name)
                 assert answer.startswith("**Not allowed:**"), (who, name, answer)
             assert client(who).predict(None, True, api_name="/on_delete")[0].startswith("**Not allowed:**")
+            assert client(who).predict(None, "ada/x", False, api_name="/on_push").startswith("**Not allowed:**")
         runs = tmp_path / "home" / "runs"
         assert not runs.exists() or not any(runs.iterdir())  # nothing was started
 
@@ -75,4 +76,6 @@ def test_the_owner_and_an_admin_logged_in_may_train_over_http_and_others_may_not
         assert client("mallory").predict(api_name="/on_cancel").startswith("**Not allowed:**")
         assert client("bob").predict(api_name="/on_cancel") == f"Cancelled run **{name}**."
         assert owner.predict(api_name="/on_cancel") == "No training run is in progress."
-        assert owner.predict(None, True, api_name="/on_delete")[0] == "Pick the run to delete."  # allowed: past the access check
+        # allowed: past the access check, to the next question
+        assert owner.predict(None, True, api_name="/on_delete")[0] == "Pick the run to delete."
+        assert owner.predict(None, "ada/x", False, api_name="/on_push").startswith("Pick a finished run")
