@@ -42,6 +42,19 @@ def test_the_model_card_is_written_from_the_run(tiny_model_path):
     assert "--enable-auto-tool-choice --tool-call-parser hermes" in card  # <tool_call> JSON blocks
 
 
+def test_the_model_card_names_the_data_file_but_never_its_folder(tiny_model_path):
+    from toolft.recipe import load_recipe, save_recipe
+
+    run = finished_run()
+    recipe = load_recipe(run.recipe_path)
+    recipe.data.train_file = str(runs_dir().parent / "uploads" / ("a" * 32) / "mine.jsonl")
+    save_recipe(recipe, run.recipe_path)
+    card = model_card(run, "ada/tiny-tools")
+    assert "train_file: mine.jsonl" in card and "Data: `mine.jsonl`" in card
+    assert "uploads" not in card and "a" * 32 not in card and str(runs_dir().parent) not in card
+    assert load_recipe(run.recipe_path).data.train_file.endswith("/mine.jsonl")  # the run's own recipe is untouched
+
+
 def test_push_uploads_adapter_and_card_privately_and_never_shows_the_token(tiny_model_path, hub, monkeypatch):
     hub.write_tokens.add(SECRET)
     run = finished_run()

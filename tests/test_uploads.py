@@ -34,10 +34,18 @@ def test_upload_folder_is_the_uploads_subfolder_or_none(home):
 
 def test_owner_only_and_two_tabs_of_one_browser(home):
     owners, path = UploadOwners(grace_s=60), an_upload()
-    assert owners.claim(path, "tab-1")
+    key = owners.claim(path, "tab-1")
+    assert len(key) == 32 and (path.parent / ".owner-key").read_text() == key
+    assert oct((path.parent / ".owner-key").stat().st_mode & 0o777) == "0o600"
     assert owners.owns(path, "tab-1") and not owners.owns(path, "stranger") and not owners.owns(path, None)
-    assert not owners.claim(home / "not-an-upload.jsonl", "tab-1")
-    owners.claim(path, "tab-2")  # the same browser restored it in a second tab
+    assert owners.claim(home / "not-an-upload.jsonl", "tab-1") is None
+    assert owners.claim(path, "tab-1") == key  # one key per folder
+    assert owners.holds(path, key) and owners.holds(path.parent / "converted.jsonl", key)
+    assert not owners.holds(path, key[:-1] + "x") and not owners.holds(path, None) and not owners.holds(path, "")
+    # a path alone (as anyone can send in place of the browser's saved choice) claims nothing
+    assert not owners.reclaim(path, None, "thief") and not owners.reclaim(path, "0" * 32, "thief")
+    assert not owners.owns(path, "thief")
+    assert owners.reclaim(path, key, "tab-2")  # the same browser restored it in a second tab
     assert owners.end_session("tab-1", now=0) == []  # tab-2 still owns it: nothing waits for deletion
     assert owners.sweep(now=10_000) == [] and path.exists()
 
@@ -57,9 +65,9 @@ def test_a_closed_session_loses_its_upload_after_the_grace_period(home):
 
 def test_a_reload_reclaims_the_upload_within_the_grace_period(home):
     owners, path = UploadOwners(grace_s=60), an_upload()
-    owners.claim(path, "before-reload")
+    key = owners.claim(path, "before-reload")
     owners.end_session("before-reload", now=1000)
-    owners.claim(path, "after-reload")  # the page came back and restored its data choice
+    assert owners.reclaim(path, key, "after-reload")  # the page came back and restored its data choice
     assert owners.sweep(now=5000) == [] and path.exists() and owners.owns(path, "after-reload")
 
 
@@ -88,18 +96,38 @@ def test_folders_left_by_an_earlier_process_go_once_older_than_the_grace_period(
     assert recent.exists()
 
 
-def test_launch_refuses_an_upload_of_another_session(home):
+def test_an_owned_upload_goes_after_the_maximum_age(home):
+    """A client that never keeps a heartbeat never ends its session: its uploads still go after a day."""
+    from toolft.uploads import MAX_AGE_S
+
+    owners, path = UploadOwners(grace_s=60), an_upload()
+    owners.claim(path, "api-client")
+    os.utime(path.parent, (1000, 1000))
+    assert owners.sweep(now=1000 + MAX_AGE_S - 1) == [] and path.exists()
+    assert owners.sweep(now=1000 + MAX_AGE_S) == [path.parent.resolve()] and not owners.owns(path, "api-client")
+
+
+def test_launch_refuses_an_upload_that_is_not_the_sessions_own_choice(home):
     from toolft.ui.train_tab import launch
     from toolft.uploads import OWNERS
 
-    path = an_upload()
-    OWNERS.claim(path, "owner-session")
+    path, other = an_upload(), an_upload(folder="f" * 32)
+    key = OWNERS.claim(path, "owner-session")
+    other_key = OWNERS.claim(other, "someone-else")
     recipe = load_recipe("tiny-cpu").to_dict()
     recipe["data"]["train_file"] = str(path)
-    message = launch(recipe, session="someone-else")
-    assert message.startswith("**Not launched:** this dataset is not one you uploaded in this session")
+    for data in (None,  # a recipe naming the path, from a session whose data choice is something else
+                 {"train_file": "sample", "sample_rows": 50},
+                 {"train_file": str(path), "sample_rows": None},  # the path without its key
+                 {"train_file": str(path), "sample_rows": None, "key": other_key},
+                 {"train_file": str(other), "sample_rows": None, "key": other_key}):  # its own, but not this one
+        message = launch(recipe, session="someone-else", data=data)
+        assert message.startswith("**Not launched:** this dataset is not one you uploaded in this session"), data
+    recipe["data"]["train_file"] = " " + str(path)  # spaces around it change nothing
+    assert launch(recipe, session="someone-else", data=None).startswith("**Not launched:** this dataset is not")
     assert not list(home.glob("runs/*/status.json"))  # no run started
-    assert OWNERS.owns(path, "owner-session")
+    assert OWNERS.owns(path, "owner-session") and not OWNERS.owns(path, "someone-else")
+    assert key != other_key
 
 
 def test_a_restored_data_choice_is_claimed_by_the_new_session(home):
@@ -107,6 +135,12 @@ def test_a_restored_data_choice_is_claimed_by_the_new_session(home):
     from toolft.uploads import OWNERS
 
     path = an_upload(folder="e" * 32)
-    _, data, _, parts = restore_saved(None, {"train_file": str(path), "sample_rows": None}, "data", "reloaded")
-    assert parts["data"] and data["train_file"] == str(path.resolve())
+    key = OWNERS.claim(path, "before-reload")
+    _, data, _, parts = restore_saved(None, {"train_file": str(path), "sample_rows": None, "key": key}, "data",
+                                      "reloaded")
+    assert parts["data"] and data == {"train_file": str(path.resolve()), "sample_rows": None, "key": key}
     assert OWNERS.owns(path, "reloaded") and not OWNERS.owns(path, "someone-else")
+    # anyone can send a saved choice naming the path (BrowserState is client input): without the key, nothing
+    for forged in ({"train_file": str(path), "sample_rows": None}, {"train_file": str(path), "key": "0" * 32}):
+        _, data, _, parts = restore_saved(None, forged, "data", "thief")
+        assert not parts["data"] and not OWNERS.owns(path, "thief")

@@ -129,6 +129,18 @@ def _oauth_info(request) -> dict:
     return info if isinstance(info, dict) else {}
 
 
+def hub_read_token(request, env: Mapping[str, str] | None = None) -> str | bool | None:
+    """The Hub token to read datasets and adapters with on behalf of a request's visitor.
+
+    On a Space: the visitor's own login token, or ``False`` (anonymous), never the Space's
+    ``HF_TOKEN`` secret (it is the owner's, for pushing: with it a visitor could read the owner's
+    private repos). Off a Space: ``None``, this machine's login (huggingface_hub's default).
+    """
+    if not on_space(env):
+        return None
+    return oauth_token(request) or False
+
+
 def oauth_username(request) -> str | None:
     """The Hugging Face username of a Gradio request's visitor, or ``None`` when not logged in."""
     name = (_oauth_info(request).get("userinfo") or {}).get("preferred_username")

@@ -41,6 +41,17 @@ def _family(base_model: str, template: str) -> str | None:
     return None
 
 
+def _shareable(recipe):
+    """The recipe as a card shows it: its data file by name only (the full path names the server's
+    folders, and an upload's folder is that visitor's secret)."""
+    import copy
+
+    shown = copy.deepcopy(recipe)
+    if shown.data.train_file != "sample":
+        shown.data.train_file = Path(shown.data.train_file).name
+    return shown
+
+
 def model_card(run: RunFolder, repo_id: str) -> str:
     """The ``README.md`` of the pushed adapter, from the run folder (see the module docstring)."""
     import yaml
@@ -86,7 +97,8 @@ def model_card(run: RunFolder, repo_id: str) -> str:
         f"- LoRA rank {recipe.lora.r}, alpha {recipe.lora.alpha}, targets `{recipe.lora.target_modules}`; "
         f"learning rate {recipe.training.learning_rate:g}, effective batch "
         f"{recipe.training.per_device_train_batch_size * recipe.training.gradient_accumulation_steps}", "",
-        "<details><summary>The full recipe</summary>", "", "```yaml", recipe_to_yaml(recipe).strip(), "```", "",
+        "<details><summary>The full recipe</summary>", "", "```yaml", recipe_to_yaml(_shareable(recipe)).strip(), "```",
+        "",
         "</details>", "",
     ]
     card_path = run.path / "scorecard.json"

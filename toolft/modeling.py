@@ -100,8 +100,10 @@ def pick_mixed_precision(setting: str = "auto") -> str:
     return "bf16" if cpu_has_bf16() else "no"
 
 
-def load_tokenizer(name_or_path: str):
-    """The tokenizer of a model; for ``tiny-qwen3`` only its tokenizer is built (seconds), never the model."""
+def load_tokenizer(name_or_path: str, token: str | bool | None = None):
+    """The tokenizer of a model; for ``tiny-qwen3`` only its tokenizer is built (seconds), never the model.
+
+    ``token``: the Hub token for a Hub id (``None``: this machine's login; ``False``: anonymous)."""
     from toolft.tiny import ensure_tiny_tokenizer
 
     path = str(ensure_tiny_tokenizer()) if name_or_path == TINY_NAME else resolve_model_path(name_or_path)
@@ -110,7 +112,7 @@ def load_tokenizer(name_or_path: str):
         from transformers.tokenization_utils_tokenizers import TokenizersBackend as tokenizer_class
     else:
         from transformers import AutoTokenizer as tokenizer_class
-    tokenizer = tokenizer_class.from_pretrained(path)
+    tokenizer = tokenizer_class.from_pretrained(path, **({} if token is None else {"token": token}))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -130,11 +132,14 @@ def _plain_rust_tokenizer(path: str) -> bool:
         return False
 
 
-def load_base_model(name_or_path: str, dtype: str = "auto"):
-    """Load a causal LM for training or generation, on the GPU when there is one."""
+def load_base_model(name_or_path: str, dtype: str = "auto", token: str | bool | None = None):
+    """Load a causal LM for training or generation, on the GPU when there is one.
+
+    ``token``: the Hub token for a Hub id (``None``: this machine's login; ``False``: anonymous)."""
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(resolve_model_path(name_or_path), dtype=pick_dtype(dtype))
+    model = AutoModelForCausalLM.from_pretrained(resolve_model_path(name_or_path), dtype=pick_dtype(dtype),
+                                                 **({} if token is None else {"token": token}))
     return model.to(device())
 
 
@@ -165,11 +170,27 @@ def load_finetuned(run_dir: str | Path):
     return model, tokenizer
 
 
-def load_adapter(source: str):
+def _check_readable(repo_id: str, token: str | bool | None) -> None:
+    """With a ``token`` given (someone else's identity), ask the Hub whether it may read ``repo_id``.
+
+    huggingface_hub serves a file from its local cache when the Hub refuses the request, and the
+    cache is shared: files this machine's login downloaded would reach a visitor who may not
+    read them. Raises huggingface_hub's error (401/404, or no network) when not readable.
+    """
+    if token is None:
+        return
+    from huggingface_hub import HfApi
+
+    HfApi(token=token).model_info(repo_id)
+
+
+def load_adapter(source: str, token: str | bool | None = None, local: bool = True):
     """Load a LoRA adapter with its base model: ``(peft_model, tokenizer)``.
 
     ``source`` is a local adapter folder (``adapter_config.json`` inside, as PEFT saves it)
-    or a Hub model repo id holding one. The base is the one the adapter names
+    or a Hub model repo id holding one; with ``local=False`` it is always a Hub id (the app's
+    adapter box: a visitor's text never names a folder of the server). ``token``: the Hub
+    token for the adapter and its base (``None``: this machine's login; ``False``: anonymous). The base is the one the adapter names
     (``base_model_name_or_path``); the tokenizer is the adapter's when it ships one, else
     the base's.
 
@@ -184,7 +205,8 @@ def load_adapter(source: str):
     from peft import PeftModel
 
     folder = Path(source).expanduser()
-    if folder.is_dir():
+    hub = {} if token is None else {"token": token}
+    if local and folder.is_dir():
         config_path = folder / "adapter_config.json"
         if not config_path.is_file():
             raise FileNotFoundError(f"{source}: no adapter_config.json (not a LoRA adapter folder)")
@@ -195,23 +217,26 @@ def load_adapter(source: str):
         from huggingface_hub import hf_hub_download
         from huggingface_hub.errors import EntryNotFoundError
 
-        config_path = Path(hf_hub_download(source, "adapter_config.json"))
+        _check_readable(source, token)
+        config_path = Path(hf_hub_download(source, "adapter_config.json", **hub))
         try:
-            hf_hub_download(source, "adapter_model.safetensors")
+            hf_hub_download(source, "adapter_model.safetensors", **hub)
         except EntryNotFoundError:
             raise FileNotFoundError(f"{source}: no adapter_model.safetensors; toolft loads adapter weights only "
                                     "from safetensors (a pickled .bin could run code)") from None
         try:  # an adapter that ships its own tokenizer (a changed chat template, added tokens) uses it
             for name in ("tokenizer_config.json", "tokenizer.json", "chat_template.jinja"):
-                hf_hub_download(source, name)
+                hf_hub_download(source, name, **hub)
         except EntryNotFoundError:
             pass
     config = json.loads(config_path.read_text(encoding="utf-8"))
     base_name = config.get("base_model_name_or_path")
     if not base_name:
         raise ValueError(f"{source}: adapter_config.json does not name its base model")
-    base = load_base_model(base_name)
-    model = PeftModel.from_pretrained(base, str(folder) if folder.is_dir() else source)
+    if base_name != TINY_NAME and not Path(base_name).is_dir():
+        _check_readable(base_name, token)
+    base = load_base_model(base_name, token=token)
+    model = PeftModel.from_pretrained(base, str(config_path.parent))  # the folder, or the downloaded snapshot
     model.eval()
     has_tokenizer = (config_path.parent / "tokenizer_config.json").is_file()
-    return model, load_tokenizer(str(config_path.parent) if has_tokenizer else base_name)
+    return model, load_tokenizer(str(config_path.parent) if has_tokenizer else base_name, token=token)

@@ -49,8 +49,12 @@ def test_saved_state_comes_back_only_where_it_still_holds(tmp_path, monkeypatch)
     upload = tmp_path / "rows.jsonl"
     upload.write_text('{"messages": []}\n')
     copy = store_upload(upload)
-    assert saved_data_choice({"train_file": str(copy), "sample_rows": None}) == {"train_file": str(copy.resolve()),
-                                                                               "sample_rows": None}
+    from toolft.uploads import OWNERS
+
+    owner_key = OWNERS.claim(copy, "first-session")
+    assert saved_data_choice({"train_file": str(copy), "sample_rows": None, "key": owner_key}, "reloaded") == {
+        "train_file": str(copy.resolve()), "sample_rows": None, "key": owner_key}
+    assert saved_data_choice({"train_file": str(copy), "sample_rows": None}, "reloaded") is None  # no key: no
     assert saved_data_choice({"train_file": "sample", "sample_rows": 300}) == {"train_file": "sample",
                                                                              "sample_rows": 300}
     # the browser is visitor input: a huge or odd row count, a path outside the uploads, a vanished file, junk

@@ -418,14 +418,19 @@ def test_dataset_text_never_runs_in_the_browser(app_url, tmp_path):
 
 def test_an_upload_goes_when_its_session_ends(tmp_path):
     """A reload keeps the visitor's upload (the new session reclaims it); closing the tab deletes it once the
-    grace period has passed (3 s here; Gradio notices the closed tab within a 1 s heartbeat)."""
+    grace period has passed (3 s here; Gradio notices the closed tab within a 1 s heartbeat). The home lies
+    outside the working and temp folders, as /data/toolft does on a Space with a storage volume."""
+    import shutil
+    import tempfile
+
     from playwright.sync_api import expect
 
     upload = tmp_path / "mine.jsonl"
     upload.write_text("\n".join(ROW % i for i in range(3)) + "\n", encoding="utf-8")
-    env = {"TOOLFT_UPLOAD_GRACE_S": "3", "GRADIO_HEARTBEAT_INTERVAL": "1"}
+    home = Path(tempfile.mkdtemp(prefix="toolft-home-", dir="/var/tmp"))
+    env = {"TOOLFT_UPLOAD_GRACE_S": "3", "GRADIO_HEARTBEAT_INTERVAL": "1", "TOOLFT_HOME": str(home)}
     with serve_app(tmp_path / "app", env) as url:
-        uploads = tmp_path / "app" / "home" / "uploads"
+        uploads = home / "uploads"
         with app_page(url) as page:
             page.get_by_role("tab", name="Data").click()
             page.locator("input[type=file]").first.set_input_files(str(upload))
@@ -442,3 +447,4 @@ def test_an_upload_goes_when_its_session_ends(tmp_path):
             time.sleep(0.5)
         assert not folder.exists()
         assert upload.exists()  # the visitor's own file is never touched
+    shutil.rmtree(home, ignore_errors=True)

@@ -2,6 +2,7 @@
 and one row can be inspected as the trainer tokenizes it."""
 
 import json
+import tempfile
 from pathlib import Path
 
 from toolft.data.records import CATEGORIES
@@ -66,8 +67,13 @@ def test_malformed_upload_names_the_bad_lines_and_keeps_the_file(tmp_path):
     copy = Path(out[CHOICE]["train_file"])
     assert copy.name == "train.jsonl" and copy != upload and copy.read_bytes() == before
     assert "uploads" in copy.parts
-    converted = Path(out[CONVERTED])
-    assert converted.parent == copy.parent and len(converted.read_text().splitlines()) == 3
+    converted = copy.with_name("train.canonical.jsonl")
+    assert len(converted.read_text().splitlines()) == 3
+    # the download is a copy in the system temp folder, where Gradio may serve it from (the home may lie
+    # elsewhere, as /data/toolft on a Space with a storage volume)
+    served = Path(out[CONVERTED])
+    assert served.read_bytes() == converted.read_bytes() and served != converted
+    assert served.is_relative_to(tempfile.gettempdir())
     assert json.loads((copy.parent / "split.json").read_text())["train"] + \
         json.loads((copy.parent / "split.json").read_text())["eval"] == 3
 
@@ -239,3 +245,41 @@ def test_upload_copies_get_safe_names(tmp_path):
     copy = store_upload(source)
     assert copy.parent.parent.name == "uploads" and copy.name == "my data _1_.jsonl"
     assert source.read_text() == "{}\n"  # the visitor's file is untouched
+
+
+def test_on_a_space_the_hub_box_reads_as_the_visitor_never_with_the_spaces_token(hub, tmp_path, monkeypatch):
+    """The Space's HF_TOKEN secret (the owner's, for pushing) can read acme/private: an anonymous visitor of the
+    Space must not, a visitor logged in with a token that can read it may, and so may the local user off a Space."""
+    import time
+
+    import gradio as gr
+    from starlette.requests import Request
+
+    from tests.data.test_hub import write_repo
+    from toolft.access import hub_read_token
+    from toolft.ui.data_tab import use_hub
+
+    monkeypatch.setenv("TOOLFT_HOME", str(tmp_path / "home"))
+    hub.add_repo("acme/private", write_repo(tmp_path / "repos" / "private"), private=True, tokens={"hf_owner"})
+    monkeypatch.setenv("HF_TOKEN", "hf_owner")  # the Space's secret, or this machine's login
+
+    def visitor(token=None):
+        session = {"oauth_info": {"access_token": token, "userinfo": {"preferred_username": "eve"},
+                                  "expires_at": int(time.time()) + 600}} if token else {}
+        scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b"", "session": session}
+        return gr.Request(Request(scope), session_hash="s")
+
+    space = {"SPACE_ID": "ada/toolft"}
+    assert hub_read_token(visitor(), space) is False and hub_read_token(visitor("hf_eve"), space) == "hf_eve"
+    assert hub_read_token(visitor("hf_eve"), {}) is None
+    anonymous = use_hub("acme/private", "test", None, None, token=hub_read_token(visitor(), space))
+    assert anonymous[CHOICE] is None and "HTTP 401" in anonymous[0]
+    hub.add_repo("acme/private", write_repo(tmp_path / "repos" / "private2"), private=True,
+                 tokens={"hf_owner", "hf_eve"})
+    allowed = use_hub("acme/private", "test", None, None, token=hub_read_token(visitor("hf_eve"), space))
+    assert allowed[CHOICE]["train_file"].endswith("acme__private-test.jsonl")
+    hub.stop()  # the split is cached now: a visitor never gets it from the cache when the Hub is down
+    down = use_hub("acme/private", "test", None, None, token=hub_read_token(visitor(), space))
+    assert down[CHOICE] is None and "the Hub cannot be reached" in down[0]
+    local = use_hub("acme/private", "test", None, None, token=hub_read_token(visitor(), {}))  # this machine's
+    assert local[CHOICE]["train_file"].endswith("acme__private-test.jsonl")  # login's own cache, offline

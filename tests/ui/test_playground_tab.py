@@ -2,6 +2,7 @@
 sides, each side keeps its own conversation, and a pending tool call continues with a written or made-up result."""
 
 import json
+from pathlib import Path
 
 from tests.conftest import write_adapter_run
 from toolft.home import runs_dir
@@ -160,6 +161,36 @@ def test_an_adapter_from_a_hub_model_repo(tiny_model_path, tmp_path, hub):
     assert any(path.endswith("/resolve/main/adapter_model.safetensors") for _, path in hub.requests)
     missing = last(send(None, "acme/nothing-here", "[]", "", "Hi", *GREEDY, new_chat()))[0]
     assert "Could not answer with acme/nothing-here" in missing and "Traceback" not in missing
+
+
+def test_a_private_hub_adapter_is_read_as_the_visitor(tiny_model_path, tmp_path, hub, monkeypatch):
+    """This machine's token (on a Space: its HF_TOKEN secret, the owner's) can read acme/private-lora; a visitor
+    without a token cannot, not even once the owner's copy is loaded; a visitor with their own token can."""
+    run = write_adapter_run(tmp_path / "private")
+    hub.add_repo("acme/private-lora", run.adapter_path, repo_type="model", private=True,
+                 tokens={"hf_owner", "hf_eve"})
+    monkeypatch.setenv("HF_TOKEN", "hf_owner")
+    owner = last(send(None, "acme/private-lora", "[]", "", "Hi", *GREEDY, new_chat()))[0]
+    assert owner.startswith("Answers from **acme/private-lora**"), owner  # off a Space: this machine's login
+    anonymous = last(send(None, "acme/private-lora", "[]", "", "Hi", *GREEDY, new_chat(), token=False))[0]
+    assert "Could not answer with acme/private-lora" in anonymous and "hf_owner" not in anonymous
+    eve = last(send(None, "acme/private-lora", "[]", "", "Hi", *GREEDY, new_chat(), token="hf_eve"))[0]
+    assert eve.startswith("Answers from **acme/private-lora**"), eve
+
+
+def test_an_adapter_id_is_never_read_from_the_servers_disk(tiny_model_path, tmp_path, hub, monkeypatch):
+    """``dir/sub`` in the adapter box is a Hub id: a folder of that name under the app's working folder is
+    neither loaded nor probed."""
+    import shutil
+
+    run = write_adapter_run(tmp_path / "run")
+    shutil.copytree(run.adapter_path, tmp_path / "cwd" / "acme" / "secret-lora")
+    monkeypatch.chdir(tmp_path / "cwd")
+    assert (Path("acme/secret-lora") / "adapter_config.json").is_file()
+    status = last(send(None, "acme/secret-lora", "[]", "", "Hi", *GREEDY, new_chat()))[0]
+    assert "Could not answer with acme/secret-lora" in status and "RepositoryNotFound" in status
+    assert any("/acme/secret-lora/" in path for _, path in hub.requests)  # asked the Hub, not the disk
+    assert (Path("acme/secret-lora") / "adapter_model.safetensors").is_file()
 
 
 def test_pickled_adapter_weights_are_never_loaded(tiny_model_path, tmp_path, hub):

@@ -127,3 +127,19 @@ def test_a_busy_refusal_is_cleared_once_the_job_has_ended():
     busy.write_status(state="completed")
     assert stale_message_cleared(refusal) == ""
     assert stale_message_cleared("Started run **x**.") != ""
+
+
+def test_a_runs_error_is_shown_as_text_without_the_servers_folders(tmp_path, monkeypatch):
+    """Every visitor sees a run's error: markup in it (a data value, a file name) is text, and the toolft home is
+    written as $TOOLFT_HOME."""
+    from toolft.home import toolft_home
+    from toolft.runfolder import RunFolder
+    from toolft.ui.train_tab import status_markdown
+
+    monkeypatch.setenv("TOOLFT_HOME", str(tmp_path / "home"))
+    run = RunFolder(tmp_path / "home" / "runs" / "20260101-000000-x")
+    error = f'ValueError: {toolft_home()}/uploads/abc/<img src=x onerror="alert(1)">.jsonl: no valid rows'
+    text = status_markdown(run, {"state": "failed", "error": error})
+    assert ('**Error:** ValueError: $TOOLFT\\_HOME/uploads/abc/&lt;img src=x onerror="alert(1)"&gt;.jsonl: no valid '
+            'rows') in text
+    assert str(tmp_path) not in text

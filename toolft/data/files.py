@@ -555,7 +555,8 @@ def read_file(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[Row], list[s
 
 
 def read_rows(source, *, split: str = "train", limit: int | None = None,
-              max_bytes: int = MAX_BYTES, hub_only: bool = False) -> tuple[list[Row], list[str]]:
+              max_bytes: int = MAX_BYTES, hub_only: bool = False, token: str | bool | None = None
+              ) -> tuple[list[Row], list[str]]:
     """``(rows, notes)`` of a file, a Hub-layout folder or a Hub dataset id; at most ``limit`` rows.
 
     ``max_bytes`` caps each file and, in a folder or a Hub dataset, the split's files together.
@@ -571,6 +572,10 @@ def read_rows(source, *, split: str = "train", limit: int | None = None,
     ``hub_only``: ``source`` must be a Hub dataset id and is never read as a local path (the app's
     Hub box: a visitor must not read the server's files).
 
+    ``token``: how to authenticate with the Hub (huggingface_hub's meaning): ``None`` this machine's
+    login; ``False`` anonymous; a string that token. With a ``token`` given, a Hub that cannot be
+    reached is an error: the local cache may hold files this machine's login downloaded.
+
     Raises:
         DataFileError: the source is missing, unreadable, too large, or holds no row; for a Hub id also:
             no such dataset, a gated or private one without a token that can read it, no network (and
@@ -580,7 +585,7 @@ def read_rows(source, *, split: str = "train", limit: int | None = None,
     if hub_only:
         if _HUB_ID.fullmatch(str(source)) is None or ".." in str(source):
             raise DataFileError(f"{str(source)[:80]!r} is not a Hub dataset id (owner/name)")
-        files, fetch, notes = _hub_split(str(source), split, max_bytes)
+        files, fetch, notes = _hub_split(str(source), split, max_bytes, token)
         rows, file_notes = _read_split(files, limit, max_bytes, fetch)
         if not rows:
             raise DataFileError(f"{source}: contains no rows")
@@ -598,7 +603,7 @@ def read_rows(source, *, split: str = "train", limit: int | None = None,
         rows, notes = read_file(path, max_bytes)
     elif _looks_like_hub_id(str(source)):
         name = str(source)
-        files, fetch, notes = _hub_split(name, split, max_bytes)
+        files, fetch, notes = _hub_split(name, split, max_bytes, token)
         rows, file_notes = _read_split(files, limit, max_bytes, fetch)
         notes = notes + file_notes
     else:
@@ -642,7 +647,8 @@ def _looks_like_hub_id(text: str) -> bool:
             and Path(parts[1]).suffix.lower() not in SUFFIXES)
 
 
-def _hub_split(repo_id: str, split: str, max_bytes: int) -> tuple[list[str], object, list[str]]:
+def _hub_split(repo_id: str, split: str, max_bytes: int, token: str | bool | None = None
+               ) -> tuple[list[str], object, list[str]]:
     """``(files, fetch, notes)`` for one split of a Hub dataset repo; nothing is downloaded yet.
 
     Online: two small API calls (the dataset's current commit, then its file list with sizes at that
@@ -666,7 +672,7 @@ def _hub_split(repo_id: str, split: str, max_bytes: int) -> tuple[list[str], obj
     except ImportError:
         raise DataFileError(f"{repo_id}: reading a Hub dataset needs the huggingface_hub package") from None
 
-    api = HfApi()
+    api = HfApi(token=token)
     try:
         # dataset_info makes one request without retries, so an unreachable Hub fails fast here
         sha = api.dataset_info(repo_id, timeout=_HUB_TIMEOUT).sha
@@ -675,6 +681,9 @@ def _hub_split(repo_id: str, split: str, max_bytes: int) -> tuple[list[str], obj
                  if isinstance(f, RepoFile)}
     except Exception as exc:  # noqa: BLE001 - sorted by _hub_error; anything it does not know is re-raised
         if _is_network_error(exc):
+            if token is not None:  # on someone's behalf: never files this machine's login cached
+                raise DataFileError(f"{repo_id}: the Hub cannot be reached ({_network_reason(exc)}); try again "
+                                    "later") from None
             return _cached_split(repo_id, split, max_bytes, exc)
         raise _hub_error(repo_id, exc) from None
 
@@ -685,7 +694,7 @@ def _hub_split(repo_id: str, split: str, max_bytes: int) -> tuple[list[str], obj
 
     def fetch(path_in_repo: str) -> Path:
         try:
-            return Path(hf_hub_download(repo_id, path_in_repo, repo_type="dataset", revision=sha))
+            return Path(hf_hub_download(repo_id, path_in_repo, repo_type="dataset", revision=sha, token=token))
         except Exception as exc:  # noqa: BLE001 - as above
             if type(exc).__name__ == "LocalEntryNotFoundError" and exc.__cause__ is not None:
                 exc = exc.__cause__  # the HEAD request's error, when the file is not cached either

@@ -129,11 +129,12 @@ def _asks_for_argument(question: str, tools: list) -> bool:
 
 # ------------------------------------------------------------------- loading
 def load_records(source, fmt: str | None = None, *, split: str = "train", limit: int | None = None,
-                 max_bytes: int | None = None, hub_only: bool = False) -> LoadResult:
+                 max_bytes: int | None = None, hub_only: bool = False, token: str | bool | None = None) -> LoadResult:
     """Read, convert and lint a dataset: a file, a Hub-layout folder or a Hub dataset id.
 
     ``fmt`` forces a format (one of ``toolft.data.formats.FORMATS``); by default each row's
     format is detected. ``hub_only``: ``source`` must be a Hub dataset id, never a local path.
+    ``token``: the Hub token to read with (see :func:`toolft.data.files.read_rows`).
 
     Raises:
         DataFileError: the source cannot be read as a dataset at all.
@@ -149,7 +150,8 @@ def load_records(source, fmt: str | None = None, *, split: str = "train", limit:
     from toolft.data.files import MAX_BYTES
 
     with gc_paused():
-        rows, notes = read_rows(source, split=split, limit=limit, max_bytes=max_bytes or MAX_BYTES, hub_only=hub_only)
+        rows, notes = read_rows(source, split=split, limit=limit, max_bytes=max_bytes or MAX_BYTES, hub_only=hub_only,
+                                token=token)
         result = check_rows(rows, fmt)
     if not result.formats and result.errors and all(e.message.startswith("matches no known format")
                                                     for e in result.errors):

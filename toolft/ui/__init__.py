@@ -75,10 +75,13 @@ def browser_secret() -> str:
     raise OSError(f"cannot read or create {path}")
 
 
-def saved_data_choice(choice) -> dict | None:
+def saved_data_choice(choice, session: str | None = None) -> dict | None:
     """A data choice read back from the browser, or ``None`` when it no longer holds: the bundled sample
     (with a row count the Data tab offers), or a file that still exists under this app's ``uploads``
-    folder (never any other path)."""
+    folder (never any other path) with that upload's key, which makes ``session`` its owner again
+    (``toolft.uploads``: the browser's copy is client input, so the path alone proves nothing)."""
+    from toolft.uploads import OWNERS
+
     from toolft.home import toolft_home
     from toolft.ui.data_tab import MAX_SAMPLE_ROWS, MIN_SAMPLE_ROWS
 
@@ -94,8 +97,9 @@ def saved_data_choice(choice) -> dict | None:
     try:
         uploads = (toolft_home() / "uploads").resolve()
         path = Path(source).resolve()
-        if path.is_file() and path.is_relative_to(uploads):
-            return {"train_file": str(path), "sample_rows": None}
+        key = choice.get("key")
+        if path.is_file() and path.is_relative_to(uploads) and OWNERS.reclaim(path, key, session):
+            return {"train_file": str(path), "sample_rows": None, "key": key}
     except (OSError, ValueError):  # a NUL byte, a path too long...
         pass
     return None
@@ -139,15 +143,11 @@ def restore_saved(recipe, data, tab, session: str | None = None):
     """``(recipe_state, data_state, tabs, restored)`` from what the visitor's browser kept, each part only
     when it still holds; ``restored`` says which parts came back, so the tabs refill only those.
 
-    A restored upload is claimed for ``session`` (``toolft.uploads``): the data choice comes from
-    a ``gr.BrowserState`` encrypted with the app's secret, so only this app wrote it, to this browser."""
+    A restored upload becomes ``session``'s again when the saved choice carries its key
+    (:func:`saved_data_choice`)."""
     import gradio as gr
 
-    from toolft.uploads import OWNERS
-
-    choice = saved_data_choice(data)
-    if choice and choice["train_file"] != "sample":
-        OWNERS.claim(choice["train_file"], session)
+    choice = saved_data_choice(data, session)
     recipe_dict, _ = saved_recipe(recipe, choice)
     restored = {"recipe": recipe_dict is not None, "data": choice is not None}
     return (recipe_dict if recipe_dict is not None else gr.skip(),
@@ -185,7 +185,7 @@ def build_app():
             with gr.Tab("Recipe", id="recipe") as recipe_tab:
                 recipe_restore = build_recipe_tab(recipe_state, data_state, restored_parts)
             with gr.Tab("Train", id="train") as train_tab:
-                train_restore = build_train_tab(demo, recipe_state)
+                train_restore = build_train_tab(demo, recipe_state, data_state)
             with gr.Tab("Playground", id="playground") as playground:
                 build_playground_tab(demo, playground)
             with gr.Tab("Evaluate", id="evaluate") as evaluate:

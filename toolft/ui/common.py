@@ -41,6 +41,38 @@ def store_upload(path: str | Path) -> Path:
     return target
 
 
+SERVED_DIR_NAME = "toolft-served"  # under the system temp folder, where Gradio may serve files from
+SERVED_KEEP_S = 3600  # a served copy only has to live until Gradio has copied it into its cache
+
+
+def served_copy(path: str | Path | None) -> str | None:
+    """A copy of ``path`` that a ``gr.File`` output may return, or ``None`` when there is no file.
+
+    Gradio serves only files under the working folder and the system temp folder; the toolft
+    home may lie elsewhere (``/data/toolft`` on a Space with a storage volume), where returning
+    the file itself fails (``InvalidPathError``). Adding the home to ``allowed_paths`` would
+    serve every upload to anyone who learnt its path, so a copy goes to
+    ``<tmp>/toolft-served/<uuid>/``; copies older than an hour are deleted on the next call.
+    """
+    import tempfile
+    import time
+
+    if not path or not Path(path).is_file():
+        return None
+    root = Path(tempfile.gettempdir()) / SERVED_DIR_NAME
+    root.mkdir(exist_ok=True)
+    for old in root.iterdir():
+        try:
+            if old.stat().st_mtime < time.time() - SERVED_KEEP_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    target = root / uuid.uuid4().hex / Path(path).name
+    target.parent.mkdir()
+    shutil.copyfile(path, target)
+    return str(target)
+
+
 def check_recipe(values: dict) -> tuple[Recipe | None, list[FieldError]]:
     """Build and validate a recipe from nested dicts: ``(recipe or None, problems)``.
 

@@ -23,7 +23,7 @@ from toolft.data.files import DataFileError, write_jsonl
 from toolft.data.records import CATEGORIES, LoadResult, check_rows, load_records, row_category, split_records
 from toolft.data.stats import summarize
 from toolft.ui.common import md_literal as _md
-from toolft.ui.common import store_upload
+from toolft.ui.common import served_copy, store_upload
 
 PAGE_ROWS = 25
 PREVIEW_HEADERS = ["line", "kind", "user message", "first assistant answer / tool calls", "tools"]
@@ -159,8 +159,11 @@ def _still(choice: dict | None) -> str:
 
 
 def use_hub(repo_id: str | None, split: str | None, limit: int | float | None, current: dict | None,
-            recipe: dict | None = None):
+            recipe: dict | None = None, token: str | bool | None = None):
     """Load ``limit`` rows of one split of a Hub dataset (needs network access), like an upload.
+
+    ``token``: the Hub token to read with (``toolft.access.hub_read_token``: on a Space the
+    visitor's own login or none, never the Space's secret).
 
     The valid rows are written as canonical JSONL under the toolft home (the run trains on
     that file, not on a new download); a dataset that cannot be fetched or used leaves the
@@ -177,7 +180,7 @@ def use_hub(repo_id: str | None, split: str | None, limit: int | float | None, c
         return outputs(None, "Type a Hub dataset id such as `owner/name`." + _still(current), current)
     max_bytes = int(MAX_UPLOAD_MB * 2**20)
     try:
-        result = load_records(repo_id, split=split, limit=limit, max_bytes=max_bytes, hub_only=True)
+        result = load_records(repo_id, split=split, limit=limit, max_bytes=max_bytes, hub_only=True, token=token)
     except DataFileError as exc:
         return outputs(None, f"**Cannot use this dataset:** {_md(str(exc))}" + _still(current), current)
     target = toolft_home() / "uploads" / uuid.uuid4().hex / f"{repo_id.replace('/', '__')}-{split}.jsonl"
@@ -339,7 +342,7 @@ def outputs(view: DataView | None, note: str, choice: dict | None):
     first = view.result.lines[0] if view.result.lines else None
     text = summary_markdown(view) + (f"\n\n{note}" if note else "")
     return (text, finding_rows(view.summary), rows, label, lengths, kinds, tools, coverage_rows(view.summary),
-            view.converted, first, view, choice)
+            served_copy(view.converted), first, view, choice)
 
 
 # ------------------------------------------------------------------ inspector
@@ -488,8 +491,9 @@ def build_data_tab(data_state, recipe_state, restored_parts):
 
         token = LATEST_LOAD.begin(request.session_hash)
         out = run()
-        if out[-1] and out[-1].get("train_file") != "sample":
-            OWNERS.claim(out[-1]["train_file"], request.session_hash)  # an upload copy or a saved Hub split
+        choice = out[-1]
+        if choice and choice.get("train_file") != "sample" and "key" not in choice:  # a new upload or Hub split:
+            choice["key"] = OWNERS.claim(choice["train_file"], request.session_hash)  # this session's, by its key
         if not LATEST_LOAD.is_latest(request.session_hash, token):
             return tuple(gr.skip() for _ in range(len(outs) + 2))  # a slower, older load: keep the newer one
         return (*out, 1, None if clear_upload else gr.skip())
@@ -501,7 +505,10 @@ def build_data_tab(data_state, recipe_state, restored_parts):
         return guarded(request, lambda: use_sample(n, recipe), clear_upload=True)
 
     def on_hub(repo_id, split, limit, current, recipe, request: gr.Request):
-        return guarded(request, lambda: use_hub(repo_id, split, limit, current, recipe), clear_upload=True)
+        from toolft.access import hub_read_token
+
+        token = hub_read_token(request)
+        return guarded(request, lambda: use_hub(repo_id, split, limit, current, recipe, token), clear_upload=True)
 
     for handler in (on_upload, on_sample, on_hub):  # this module's annotations are strings (PEP 563):
         handler.__annotations__["request"] = gr.Request  # give Gradio the class, so it passes the request

@@ -172,7 +172,7 @@ def _source(run_name: str | None, adapter: str | None):
     return find_run(run_name, need_adapter=True)
 
 
-def _answer(chat: dict, sides: tuple[str, ...], source, tools, system: str, sampling):
+def _answer(chat: dict, sides: tuple[str, ...], source, tools, system: str, sampling, token=None):
     """Generate the next assistant turn of each side in ``sides``, streaming; yields ``_outputs`` tuples."""
     from toolft.inference import stream_answer
     from toolft.ui import shared_model
@@ -184,7 +184,7 @@ def _answer(chat: dict, sides: tuple[str, ...], source, tools, system: str, samp
         for line in shared_model.wait_turn(ticket):
             yield _outputs(line, chat, reviews)
         yield _outputs(f"Loading **{_md(str(name))}**…", chat, reviews)
-        model, tokenizer = shared_model.load(source)
+        model, tokenizer = shared_model.load(source, token)
         prefix = [{"role": "system", "content": system.strip()}] if (system or "").strip() else []
         for side in sides:
             title = "base (adapter off)" if side == "base" else "fine-tuned"
@@ -241,8 +241,11 @@ def _request(run_name, adapter, tools_text, temperature, top_p, max_new_tokens, 
     return tools, source, sampling, None
 
 
-def send(run_name, adapter, tools_text, system, message, temperature, top_p, max_new_tokens, thinking, chat):
-    """Ask both models ``message``: yields (status, 3 outputs per side, chat) while they answer."""
+def send(run_name, adapter, tools_text, system, message, temperature, top_p, max_new_tokens, thinking, chat,
+         token=None):
+    """Ask both models ``message``: yields (status, 3 outputs per side, chat) while they answer.
+
+    ``token``: the Hub token to read an adapter id with (``toolft.access.hub_read_token``)."""
     chat = chat or new_chat()
 
     def turn_problem():
@@ -259,11 +262,11 @@ def send(run_name, adapter, tools_text, system, message, temperature, top_p, max
         return
     for side in SIDES:
         chat[side].append({"role": "user", "content": message.strip()})
-    yield from _answer(chat, SIDES, source, tools, system, sampling)
+    yield from _answer(chat, SIDES, source, tools, system, sampling, token)
 
 
 def continue_with_result(run_name, adapter, tools_text, system, result_text, made_up, temperature, top_p,
-                         max_new_tokens, thinking, chat):
+                         max_new_tokens, thinking, chat, token=None):
     """Give every pending call a result (``result_text``, or a made-up one) and let those sides continue."""
     chat = chat or new_chat()
     waiting = tuple(s for s in SIDES if pending_calls(chat[s]))
@@ -285,12 +288,14 @@ def continue_with_result(run_name, adapter, tools_text, system, result_text, mad
             fn = call["function"]
             content = mock_result({"name": fn["name"], "arguments": fn["arguments"]}) if made_up else result_text.strip()
             chat[side].append({"role": "tool", "tool_call_id": call["id"], "name": fn["name"], "content": content})
-    yield from _answer(chat, waiting, source, tools, system, sampling)
+    yield from _answer(chat, waiting, source, tools, system, sampling, token)
 
 
 def build_playground_tab(demo, tab) -> None:
     """Lay out the Playground tab: model, tools and settings on the left, the two conversations on the right."""
     import gradio as gr
+
+    from toolft.access import hub_read_token
 
     with gr.Row():
         run = gr.Dropdown(choices=[], label="Finished run", info="Runs with a trained adapter.", scale=3)
@@ -349,13 +354,26 @@ def build_playground_tab(demo, tab) -> None:
     demo.load(refresh_runs, inputs=[run], outputs=[run])
     tab.select(refresh_runs, inputs=[run], outputs=[run])
     tool_set.change(tool_set_json, inputs=[tool_set], outputs=[tools])
-    send_btn.click(send, inputs=[run, adapter, tools, system, message, *settings], outputs=outputs)
-    message.submit(send, inputs=[run, adapter, tools, system, message, *settings], outputs=outputs)
-    def continue_given(run_name, adapter_src, tools_text, system_text, result_text, *rest):
-        yield from continue_with_result(run_name, adapter_src, tools_text, system_text, result_text, False, *rest)
+    # each handler reads an adapter id from the Hub as the visitor (toolft.access.hub_read_token)
+    def on_send(run_name, adapter_src, tools_text, system_text, text, temp, top, max_new, think, chat_,
+                request: gr.Request):
+        yield from send(run_name, adapter_src, tools_text, system_text, text, temp, top, max_new, think, chat_,
+                        token=hub_read_token(request))
 
-    def continue_made_up(run_name, adapter_src, tools_text, system_text, result_text, *rest):
-        yield from continue_with_result(run_name, adapter_src, tools_text, system_text, result_text, True, *rest)
+    def continue_given(run_name, adapter_src, tools_text, system_text, result_text, temp, top, max_new, think,
+                       chat_, request: gr.Request):
+        yield from continue_with_result(run_name, adapter_src, tools_text, system_text, result_text, False, temp,
+                                        top, max_new, think, chat_, token=hub_read_token(request))
+
+    def continue_made_up(run_name, adapter_src, tools_text, system_text, result_text, temp, top, max_new, think,
+                         chat_, request: gr.Request):
+        yield from continue_with_result(run_name, adapter_src, tools_text, system_text, result_text, True, temp,
+                                        top, max_new, think, chat_, token=hub_read_token(request))
+
+    for handler in (on_send, continue_given, continue_made_up):  # annotations are strings here (PEP 563)
+        handler.__annotations__["request"] = gr.Request
+    send_btn.click(on_send, inputs=[run, adapter, tools, system, message, *settings], outputs=outputs)
+    message.submit(on_send, inputs=[run, adapter, tools, system, message, *settings], outputs=outputs)
 
     continue_btn.click(continue_given, inputs=[run, adapter, tools, system, result, *settings], outputs=outputs)
     mock_btn.click(continue_made_up, inputs=[run, adapter, tools, system, result, *settings], outputs=outputs)

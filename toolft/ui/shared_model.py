@@ -32,6 +32,15 @@ class ModelUnavailable(RuntimeError):
     """The model cannot be loaded now or from there; the message says why (shown to the visitor)."""
 
 
+def is_hub_id(text: str) -> bool:
+    """``owner/name`` with no path markers: the adapter box reads it as a Hub repo id, never a folder.
+
+    >>> is_hub_id("ada/tools-lora"), is_hub_id("./ada/x"), is_hub_id("/data/runs/x/adapter")
+    (True, False, False)
+    """
+    return not (text.startswith(("/", ".", "~")) or "\\" in text or text.count("/") != 1)
+
+
 def check_adapter_source(source: str) -> None:
     """An adapter typed by a visitor: a Hub repo id, or a folder inside the toolft home (runs, uploads).
 
@@ -40,8 +49,7 @@ def check_adapter_source(source: str) -> None:
     from toolft.home import toolft_home
 
     text = source.strip()
-    looks_like_path = text.startswith(("/", ".", "~")) or "\\" in text or text.count("/") != 1
-    if not looks_like_path:
+    if is_hub_id(text):
         return  # "owner/name": a Hub repo id
     home = toolft_home().resolve()
     if home not in Path(text).expanduser().resolve().parents:
@@ -56,8 +64,11 @@ def _training_on_gpu() -> bool:
     return has_cuda_gpu() and RUNNER.active() is not None
 
 
-def load(source) -> tuple:
+def load(source, token: str | bool | None = None) -> tuple:
     """``(model, tokenizer)`` for a run or an adapter source; call during your turn (see :func:`wait_turn`).
+
+    ``token``: the Hub token to read an adapter id with (``toolft.access.hub_read_token``); a
+    model loaded with one identity is never handed to another (it is part of the model's key).
 
     Raises ModelUnavailable while a training job holds the GPU (loading a model next to it
     could run the trainer out of memory), or for an adapter path outside the toolft home.
@@ -72,7 +83,18 @@ def load(source) -> tuple:
 
     if isinstance(source, RunFolder):
         return SLOT.load(model_key(source), lambda: load_finetuned(source.path))
-    return SLOT.load(model_key(source), lambda: load_adapter(str(source)))
+    text = str(source).strip()
+    key = model_key(text) + (_identity(token),)
+    return SLOT.load(key, lambda: load_adapter(text, token=token, local=not is_hub_id(text)))
+
+
+def _identity(token: str | bool | None) -> str:
+    """Who read the model from the Hub, for its key (a token is hashed, never kept in clear)."""
+    import hashlib
+
+    if token is None or token is False:
+        return "this machine" if token is None else "anonymous"
+    return hashlib.sha256(str(token).encode()).hexdigest()[:16]
 
 
 def wait_turn(ticket, what: str = "the model"):

@@ -90,12 +90,21 @@ def storage_note() -> str:
     return f"Runs, uploads and models are kept in `{home}`."
 
 
-def launch(recipe: dict, username: str | None = None, session: str | None = None) -> str:
+def _without_home(text: str) -> str:
+    """``text`` with the toolft home folder written as ``$TOOLFT_HOME`` (no server folder shown to visitors)."""
+    from toolft.home import toolft_home
+
+    home = str(toolft_home().resolve())
+    return text.replace(home, "$TOOLFT_HOME").replace(str(toolft_home()), "$TOOLFT_HOME")
+
+
+def launch(recipe: dict, username: str | None = None, session: str | None = None, data: dict | None = None) -> str:
     """Start training the visitor's recipe; a message saying what happened (never raises).
 
     ``username``: the visitor's Hugging Face login (``None``: anonymous); on a Space only
-    its owner may train (``toolft.access``). ``session``: the visitor's Gradio session; when
-    given, an uploaded dataset must be one this session owns (``toolft.uploads``)."""
+    its owner may train (``toolft.access``). An uploaded dataset must be the one of the
+    visitor's data choice ``data`` (kept on the server for their session), with that upload's
+    key (``toolft.uploads``); ``session`` (their Gradio session) then owns it again."""
     from toolft.runs import RUNNER, JobBusyError
     from toolft.uploads import OWNERS, upload_folder
 
@@ -105,10 +114,16 @@ def launch(recipe: dict, username: str | None = None, session: str | None = None
     checked, problems = launch_problems(recipe)
     if checked is None:
         return problems_markdown(problems, "Not launched: fix these recipe settings first:")
-    source = checked.data.train_file
-    if session is not None and upload_folder(source) is not None and not OWNERS.owns(source, session):
-        return ("**Not launched:** this dataset is not one you uploaded in this session (uploads belong to the "
-                "visitor who made them and are removed when their session ends). Upload it again in the Data tab.")
+    source = checked.data.train_file.strip()
+    if source != "sample":
+        chosen = (data or {}).get("train_file")
+        same = isinstance(chosen, str) and upload_folder(source) is not None and (
+            Path(source).resolve() == Path(chosen).resolve())
+        if not same or not OWNERS.holds(source, (data or {}).get("key")):
+            return ("**Not launched:** this dataset is not one you uploaded in this session (uploads belong to the "
+                    "visitor who made them and are removed when their session ends). Upload it again in the Data "
+                    "tab.")
+        OWNERS.claim(source, session)  # a tab whose heartbeat dropped for a while owns it again
     from toolft.ui.shared_model import release_model
 
     release_model()  # the trainer gets the GPU memory the playground's cached model held
@@ -214,8 +229,8 @@ def status_markdown(run: RunFolder, status: dict, now: float | None = None) -> s
         lines.append("Preparing: loading the data and the model…")
     if state in FINAL_STATES and status.get("started_at") and status.get("finished_at"):
         lines.append(f"Took {duration(status['finished_at'] - status['started_at'])}.")
-    if status.get("error"):
-        lines.append(f"**Error:** {status['error']}")
+    if status.get("error"):  # shown to every visitor: as text, and without the server's folders
+        lines.append(f"**Error:** {md_literal(_without_home(str(status['error'])))}")
     reading = curve_reading(run)
     if reading:
         lines.append(reading)
@@ -442,7 +457,7 @@ def push_view(name: str | None, repo_id: str | None, public: bool, username: str
     return f"Pushed the adapter of `{name}` to [{md_literal(repo_id)}]({url}) ({'public' if public else 'private'})."
 
 
-def build_train_tab(demo, recipe_state):
+def build_train_tab(demo, recipe_state, data_state):
     """Lay out the Train tab and poll the run folder with a 2-second timer.
 
     Returns ``(handler, inputs, outputs)`` that checks the visitor's recipe again: ``toolft.ui.build_app``
@@ -494,8 +509,8 @@ def build_train_tab(demo, recipe_state):
             push_btn = gr.Button("Push adapter", elem_id="runs-push")
         pushed = gr.Markdown(elem_id="runs-pushed")
 
-    def on_launch(recipe, request: gr.Request):
-        return launch(recipe, username=oauth_username(request), session=request.session_hash)
+    def on_launch(recipe, data, request: gr.Request):
+        return launch(recipe, username=oauth_username(request), session=request.session_hash, data=data)
 
     def on_cancel(request: gr.Request):
         return cancel(username=oauth_username(request))
@@ -536,7 +551,7 @@ def build_train_tab(demo, recipe_state):
     recipe_state.change(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
     for handler in (on_launch, on_cancel, on_resume, on_access, on_delete, on_push):  # annotations are strings (PEP 563):
         handler.__annotations__["request"] = gr.Request  # give Gradio the class, so it passes the request
-    launch_btn.click(on_launch, inputs=[recipe_state], outputs=[message]).then(
+    launch_btn.click(on_launch, inputs=[recipe_state, data_state], outputs=[message]).then(
         on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
     cancel_btn.click(on_cancel, outputs=[message])
     resume_btn.click(on_resume, outputs=[message]).then(
