@@ -283,3 +283,27 @@ def test_on_a_space_the_hub_box_reads_as_the_visitor_never_with_the_spaces_token
     assert down[CHOICE] is None and "the Hub cannot be reached" in down[0]
     local = use_hub("acme/private", "test", None, None, token=hub_read_token(visitor(), {}))  # this machine's
     assert local[CHOICE]["train_file"].endswith("acme__private-test.jsonl")  # login's own cache, offline
+
+
+def test_number_boxes_sent_nan_or_infinity_get_a_message_or_a_default_never_an_exception(tiny_model_path):
+    """Over the HTTP API a number box can hold NaN or infinity (JSON allows them in Gradio's payloads)."""
+    from tests.conftest import write_adapter_run
+    from toolft.home import runs_dir
+    from toolft.ui.data_tab import default_sample_rows, inspect
+    from toolft.ui.evaluate_tab import score
+    from toolft.ui.playground_tab import new_chat, send
+
+    nan, inf = float("nan"), float("inf")
+    view = use_sample(30)[VIEW]
+    for odd in (nan, inf, -inf, 2.5, True, "7"):
+        assert inspect(view, odd) == ("", "Type the line of a row (a whole number).")
+        assert use_sample(odd)[CHOICE]["sample_rows"] == default_sample_rows()
+    assert preview_page(view, 1)[1].startswith("Page 1 of")
+    run = write_adapter_run(runs_dir() / "20260101-000000-odd")
+    for odd in (nan, inf):
+        status = list(score(run.name, None, odd))[-1][0]
+        assert status.startswith("**Rows must be a whole number from 1 to"), status
+        answer = list(send(run.name, "", "[]", "", "Hi", 0, 1, odd, False, new_chat()))[-1][0]
+        assert "Max new tokens must be a whole number" in answer
+        answer = list(send(run.name, "", "[]", "", "Hi", odd, 1, 16, False, new_chat()))[-1][0]
+        assert "Temperature must be between 0 and 2" in answer

@@ -61,3 +61,11 @@ def test_scoring_a_run_in_the_tab(adapter_run, tmp_path):
     binary = tmp_path / "model.bin.jsonl"
     binary.write_bytes(b"\x00\x01\xff" * 100)
     assert last(score(run_dir.name, str(binary), 5))[0].startswith("**Cannot score this file:**")
+    # the uploaded file is copied before the visitor waits for the model: Gradio may expire its copy meanwhile
+    upload = tmp_path / "held.jsonl"
+    shutil.copyfile(run_dir / "data" / "eval.jsonl", upload)
+    steps = score(run_dir.name, str(upload), 2)
+    next(steps)  # started: the file is held
+    upload.unlink()
+    assert last(steps)[0].startswith("Scored **2** rows")
+    assert last(score(run_dir.name, str(upload), 2))[0].startswith("**Cannot read the uploaded file:**")

@@ -41,6 +41,22 @@ def store_upload(path: str | Path) -> Path:
     return target
 
 
+def whole_number(value) -> int | None:
+    """``value`` as an int when it is a finite whole number (``3``, ``3.0``), else ``None`` (a number box sent
+    through the API may hold NaN, infinity, a bool or text).
+
+    >>> whole_number(3.0), whole_number(float("inf")), whole_number(float("nan")), whole_number(2.5)
+    (3, None, None, None)
+    """
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+        return None
+    return int(value)
+
+
 SERVED_DIR_NAME = "toolft-served"  # under the system temp folder, where Gradio may serve files from
 SERVED_KEEP_S = 3600  # a served copy only has to live until Gradio has copied it into its cache
 

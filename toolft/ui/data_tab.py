@@ -23,7 +23,7 @@ from toolft.data.files import DataFileError, write_jsonl
 from toolft.data.records import CATEGORIES, LoadResult, check_rows, load_records, row_category, split_records
 from toolft.data.stats import summarize
 from toolft.ui.common import md_literal as _md
-from toolft.ui.common import served_copy, store_upload
+from toolft.ui.common import served_copy, store_upload, whole_number
 
 PAGE_ROWS = 25
 PREVIEW_HEADERS = ["line", "kind", "user message", "first assistant answer / tool calls", "tools"]
@@ -175,7 +175,7 @@ def use_hub(repo_id: str | None, split: str | None, limit: int | float | None, c
 
     repo_id = (repo_id or "").strip()
     split = (split or "train").strip()
-    limit = max(1, int(limit)) if limit else None
+    limit = max(1, whole_number(limit)) if whole_number(limit) else None  # none, NaN or infinity: no limit
     if not repo_id:
         return outputs(None, "Type a Hub dataset id such as `owner/name`." + _still(current), current)
     max_bytes = int(MAX_UPLOAD_MB * 2**20)
@@ -200,7 +200,7 @@ def use_sample(rows: int | None, recipe: dict | None = None):
     """Generate the bundled sample (``rows`` rows, seeded by the recipe's split seed) and check it."""
     from toolft.data.sample import generate_sample
 
-    rows = min(max(int(rows or default_sample_rows()), MIN_SAMPLE_ROWS), MAX_SAMPLE_ROWS)
+    rows = min(max(whole_number(rows) or default_sample_rows(), MIN_SAMPLE_ROWS), MAX_SAMPLE_ROWS)
     seed = _recipe_settings(recipe)[4]
     records = generate_sample(rows, seed=seed)
     result = check_rows((line, record, None) for line, record in enumerate(records, start=1))
@@ -240,7 +240,7 @@ def preview_page(view: DataView | None, page: int | float | None) -> tuple[list[
         return [], "no rows"
     n = len(view.result.records)
     pages = max(1, -(-n // PAGE_ROWS))
-    page = min(max(int(page or 1), 1), pages)
+    page = min(max(whole_number(page) or 1, 1), pages)
     start = (page - 1) * PAGE_ROWS
     rows = []
     for line, record in zip(view.result.lines[start:start + PAGE_ROWS], view.result.records[start:start + PAGE_ROWS]):
@@ -352,14 +352,15 @@ def inspect(view: DataView | None, line: int | float | None) -> tuple[str, str]:
 
     if view is None or not view.result.records:
         return "", "Load a dataset first."
-    if line is None or line != int(line):
+    line = whole_number(line)
+    if line is None:
         return "", "Type the line of a row (a whole number)."
-    if int(line) not in view.result.lines:
-        errors = [f"- {_md(str(f))}" for f in view.result.errors if f.line == int(line)]
+    if line not in view.result.lines:
+        errors = [f"- {_md(str(f))}" for f in view.result.errors if f.line == line]
         detail = ("This row has errors and is left out of training:\n" + "\n".join(errors)) if errors else (
             f"No valid row at line {line}; valid lines run from {view.result.lines[0]} to {view.result.lines[-1]}.")
         return "", detail
-    record = view.result.records[view.result.lines.index(int(line))]
+    record = view.result.records[view.result.lines.index(line)]
     try:
         result = inspect_row(_tokenizer(view.model), record, model_name=view.model,
                              max_length=view.max_length, assistant_only_loss=view.assistant_only_loss)
@@ -518,7 +519,7 @@ def build_data_tab(data_state, recipe_state, restored_parts):
     hub_btn.click(on_hub, inputs=[hub_id, hub_split, hub_limit, data_state, recipe_state], outputs=load_outs)
 
     def go(view, number, step):
-        target = int(number or 1) + step
+        target = (whole_number(number) or 1) + step
         rows_, label = preview_page(view, target)
         pages = max(1, -(-len(view.result.records) // PAGE_ROWS)) if view else 1
         return rows_, label, min(max(target, 1), pages)

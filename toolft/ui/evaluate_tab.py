@@ -12,8 +12,9 @@ behind playground answers instead of blocking them, and never blocks a Launch.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from toolft.ui.common import find_run
+from toolft.ui.common import find_run, whole_number
 from toolft.ui.common import md_literal as _md
 
 MEASURES = (  # (metric key, words a user reads, True when higher is better)
@@ -155,21 +156,34 @@ def score(run_name: str | None, data_file: str | None, limit, result_state=None)
     if run is None:
         yield show("**Pick a finished run** (train one in the Train tab, then press ↻).")
         return
-    if limit is None or int(limit) != limit or not 1 <= limit <= MAX_ROWS:
+    if whole_number(limit) is None or not 1 <= limit <= MAX_ROWS:
         yield show(f"**Rows must be a whole number from 1 to {MAX_ROWS}** (got {limit}).")
         return
+    limit = whole_number(limit)
     if not data_file and not (run.data_dir / "eval.jsonl").is_file():
         yield show(f"**{run.name} has no held-out rows** (eval_fraction was 0): upload a file to score on.")
         return
+    import shutil
+    import tempfile
+
     from toolft.evaluate import evaluate_run
     from toolft.ui import shared_model
 
+    held = None
+    if data_file:  # Gradio's copy of the upload may expire (delete_cache) while this waits its turn: keep one
+        held = Path(tempfile.mkdtemp(prefix="toolft-eval-")) / Path(data_file).name
+        try:
+            shutil.copyfile(data_file, held)
+        except OSError as exc:
+            shutil.rmtree(held.parent, ignore_errors=True)
+            yield show(f"**Cannot read the uploaded file:** {_md(exc.strerror or str(exc))}")
+            return
     ticket = shared_model.SLOT.join()
     try:
         for line in shared_model.wait_turn(ticket):
             yield show(line)
         yield show(f"Loading **{run.name}** and generating {int(limit)} rows twice (base, fine-tuned)…")
-        result = evaluate_run(run.path, data_file or None, limit=int(limit), loaded=shared_model.load(run))
+        result = evaluate_run(run.path, str(held) if held else None, limit=int(limit), loaded=shared_model.load(run))
     except DataFileError as exc:
         yield show(f"**Cannot score this file:** {_md(str(exc))}")
         return
@@ -178,6 +192,8 @@ def score(run_name: str | None, data_file: str | None, limit, result_state=None)
         return
     finally:
         shared_model.SLOT.leave(ticket)
+        if held is not None:
+            shutil.rmtree(held.parent, ignore_errors=True)
     if not result["rows"]:
         yield show(f"**No row could be scored**: {result['invalid_rows']} rows are invalid or have no assistant "
                    "turn (the Data tab shows why).")

@@ -19,7 +19,7 @@ import json
 
 from toolft.answers import AnswerReview, assistant_message, mock_result, review_answer
 from toolft.toolcalls import tool_name
-from toolft.ui.common import find_run
+from toolft.ui.common import find_run, whole_number
 from toolft.ui.common import md_literal as _md
 
 SIDES = ("base", "finetuned")
@@ -156,7 +156,7 @@ def _outputs(status: str, chat: dict, reviews: dict, partial: dict | None = None
 
 
 def _settings_problem(max_new_tokens, temperature, top_p) -> str | None:
-    if max_new_tokens is None or int(max_new_tokens) != max_new_tokens or not 1 <= max_new_tokens <= MAX_NEW_TOKENS_LIMIT:
+    if whole_number(max_new_tokens) is None or not 1 <= max_new_tokens <= MAX_NEW_TOKENS_LIMIT:
         return f"Max new tokens must be a whole number from 1 to {MAX_NEW_TOKENS_LIMIT} (got {max_new_tokens})."
     if temperature is None or not 0 <= temperature <= 2:
         return f"Temperature must be between 0 and 2 (got {temperature})."
