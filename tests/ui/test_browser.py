@@ -428,7 +428,8 @@ def test_an_upload_goes_when_its_session_ends(tmp_path):
     upload = tmp_path / "mine.jsonl"
     upload.write_text("\n".join(ROW % i for i in range(3)) + "\n", encoding="utf-8")
     home = Path(tempfile.mkdtemp(prefix="toolft-home-", dir="/var/tmp"))
-    env = {"TOOLFT_UPLOAD_GRACE_S": "3", "GRADIO_HEARTBEAT_INTERVAL": "1", "TOOLFT_HOME": str(home)}
+    env = {"TOOLFT_UPLOAD_GRACE_S": "3", "GRADIO_HEARTBEAT_INTERVAL": "1", "TOOLFT_HOME": str(home),
+           "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
     with serve_app(tmp_path / "app", env) as url:
         uploads = home / "uploads"
         with app_page(url) as page:
@@ -437,6 +438,7 @@ def test_an_upload_goes_when_its_session_ends(tmp_path):
             expect(page.locator("#data-summary")).to_contain_text("3 rows", timeout=60_000)
             [folder] = list(uploads.iterdir())
             assert (folder / "mine.jsonl").read_text(encoding="utf-8") == upload.read_text(encoding="utf-8")
+            assert not list((tmp_path / "gradio").rglob("mine.jsonl"))  # Gradio's copy went once toolft had its own
             page.wait_for_function("() => localStorage.getItem('toolft-data')", timeout=30_000)
             page.reload()
             expect(page.locator("#data-summary")).to_contain_text("Restored mine.jsonl", timeout=30_000)

@@ -168,7 +168,9 @@ def build_app():
 
     from toolft.uploads import GRACE_S, OWNERS
 
-    keep_s = int(max(GRACE_S, 60))  # Gradio's own copy of an upload: toolft reads its copy, made at once
+    # Gradio's own copies of files it served (downloads of converted rows hold a visitor's data) expire after
+    # an hour; its copy of an upload is deleted as soon as toolft holds its own (drop_gradio_copy)
+    keep_s = int(max(GRACE_S, 3600))
     with gr.Blocks(title="toolft", delete_cache=(keep_s, keep_s)) as demo:
         gr.Markdown(HEADER)
         recipe_state = gr.State(default_recipe())

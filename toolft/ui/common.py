@@ -89,6 +89,21 @@ def served_copy(path: str | Path | None) -> str | None:
     return str(target)
 
 
+def drop_gradio_copy(path: str | Path | None) -> None:
+    """Delete Gradio's temporary copy of an uploaded file once toolft holds its own (a visitor's data is
+    kept once, in the session's upload folder). Only a file inside Gradio's upload folder is touched."""
+    from gradio.utils import get_upload_folder
+
+    if not path:
+        return
+    try:
+        target = Path(path).resolve()
+        if target.is_relative_to(Path(get_upload_folder()).resolve()) and target.is_file():
+            target.unlink()
+    except OSError:
+        pass
+
+
 def check_recipe(values: dict) -> tuple[Recipe | None, list[FieldError]]:
     """Build and validate a recipe from nested dicts: ``(recipe or None, problems)``.
 

@@ -23,7 +23,7 @@ from toolft.data.files import DataFileError, write_jsonl
 from toolft.data.records import CATEGORIES, LoadResult, check_rows, load_records, row_category, split_records
 from toolft.data.stats import summarize
 from toolft.ui.common import md_literal as _md
-from toolft.ui.common import served_copy, store_upload, whole_number
+from toolft.ui.common import drop_gradio_copy, served_copy, store_upload, whole_number
 
 PAGE_ROWS = 25
 PREVIEW_HEADERS = ["line", "kind", "user message", "first assistant answer / tool calls", "tools"]
@@ -123,10 +123,12 @@ def use_upload(path: str | None, current: dict | None, recipe: dict | None = Non
         return outputs(None, "Upload a .jsonl, .json, .parquet or .csv file." + _still(current), current)
     size_mb = Path(path).stat().st_size / 2**20
     if size_mb > MAX_UPLOAD_MB:
+        drop_gradio_copy(path)
         return outputs(None, f"**Cannot use this file:** {size_mb:.0f} MB is over the {MAX_UPLOAD_MB:g} MB "
                              "upload limit (TOOLFT_MAX_UPLOAD_MB)." + _still(current), current)
     try:
         copy = store_upload(path)
+        drop_gradio_copy(path)
     except OSError as exc:
         return outputs(None, f"**Cannot read the upload:** {exc.strerror or exc}" + _still(current), current)
     shown = Path(path).name  # the name the visitor knows (the copy's is made safe for the disk)

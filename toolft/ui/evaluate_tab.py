@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from toolft.ui.common import find_run, whole_number
+from toolft.ui.common import drop_gradio_copy, find_run, whole_number
 from toolft.ui.common import md_literal as _md
 
 MEASURES = (  # (metric key, words a user reads, True when higher is better)
@@ -174,6 +174,7 @@ def score(run_name: str | None, data_file: str | None, limit, result_state=None)
         held = Path(tempfile.mkdtemp(prefix="toolft-eval-")) / Path(data_file).name
         try:
             shutil.copyfile(data_file, held)
+            drop_gradio_copy(data_file)
         except OSError as exc:
             shutil.rmtree(held.parent, ignore_errors=True)
             yield show(f"**Cannot read the uploaded file:** {_md(exc.strerror or str(exc))}")
