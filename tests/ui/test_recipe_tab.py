@@ -76,6 +76,17 @@ def test_yaml_save_then_load_round_trips(tmp_path):
     assert download.read_bytes() == Path(yaml_path).read_bytes()  # the upload itself is untouched
 
 
+def test_a_long_or_marked_up_recipe_name_is_saved_and_shown_as_text():
+    """A name of 1,000 characters with markup: the YAML download gets a short file name, the status shows it
+    as text (once it crashed with "File name too long")."""
+    values = inputs_of(load_recipe("tiny-cpu").to_dict())
+    values["name"] = '<img src=x onerror="alert(1)"> **bold** ' + "x" * 1000
+    saved, status, _, yaml_path = edit_recipe(values)
+    assert len(Path(yaml_path).name) <= 85 and Path(yaml_path).name.startswith("img-src-x-onerror-alert-1-bold-xxx")
+    assert load_recipe(yaml_path).name == values["name"]  # the name itself is kept whole
+    assert status.startswith('Recipe **&lt;img src=x onerror="alert(1)"&gt; \\*\\*bold\\*\\* xxx'), status[:80]
+
+
 def test_bad_yaml_gives_a_clear_message_and_keeps_inputs(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("lora:\n  r: [unclosed\n", encoding="utf-8")

@@ -113,7 +113,7 @@ def plan_markdown(p: dict) -> str:
 def write_yaml(recipe: Recipe) -> Path:
     """Write the recipe's YAML to a temporary file named after it (for the download button)."""
     text = recipe_to_yaml(recipe)
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", recipe.name).strip("-") or "recipe"
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", recipe.name).strip("-.")[:80] or "recipe"  # file names stop at 255
     path = Path(tempfile.gettempdir()) / "toolft-recipes" / hashlib.sha256(text.encode()).hexdigest()[:16]
     path.mkdir(parents=True, exist_ok=True)
     path = path / f"{slug}.yaml"
@@ -138,7 +138,7 @@ def review(values: dict) -> tuple[dict, str, str, str | None, list]:
     checked = preflight(recipe)  # what Launch will check: data, precision on this machine, model, template
     errors, warnings = errors_of(checked), [p for p in checked if p not in errors_of(checked)]
     status = (problems_markdown(errors, "This recipe cannot run here yet:") if errors
-              else f"Recipe **{recipe.name}** is valid.")
+              else f"Recipe **{md_literal(recipe.name)}** is valid.")
     if warnings:
         status += "\n\n" + warning_lines(warnings)
     try:
