@@ -26,7 +26,8 @@ LABEL_TEXT = {"tool_call": "tool call", "clarification": "clarifying question", 
 
 @dataclass
 class AnswerReview:
-    """``label``: tool call, parallel calls, clarifying question, refusal or plain answer.
+    """``label``: tool call, parallel calls, clarifying question, refusal, plain answer, or broken tool call
+    (a call that does not parse and no other call; ``content`` is then the raw text, so it stays in view).
 
     ``calls``: ``[{"name", "arguments"}]`` as parsed; ``problems``: parse errors and calls
     that break the tools' JSON Schemas (one line each); ``invented``: argument values found
@@ -46,8 +47,11 @@ def review_answer(text: str, tools: list[dict] | None, conversation: list[dict])
     parsed = parse_answer(text, tools)
     calls = [{"name": c.name, "arguments": c.arguments} for c in parsed.calls]
     label = "parallel calls" if len(calls) > 1 else LABEL_TEXT.get(parsed.label, parsed.label)
+    content = parsed.content
+    if parsed.errors and not calls:  # it tried to call and failed: say so, and keep what it wrote in view
+        label, content = "broken tool call", text.strip()
     problems = [f"unparsed: {e}" for e in parsed.errors] + _schema_problems(calls, tools, conversation)
-    return AnswerReview(text=text, label=label, content=parsed.content, calls=calls, problems=problems,
+    return AnswerReview(text=text, label=label, content=content, calls=calls, problems=problems,
                         invented=invented_values(calls, tools, conversation))
 
 

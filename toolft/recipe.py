@@ -247,6 +247,8 @@ def _coerce(path: str, value):
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
+        if isinstance(value, float):
+            raise RecipeError([FieldError(path, f"must be a whole number (got {value:g})")])
     elif kind is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)

@@ -43,7 +43,7 @@ def test_scoring_a_run_in_the_tab(adapter_run, tmp_path):
     assert "whole number from 1 to 500" in last(score(run_dir.name, None, 0))[0]
     assert "Pick a finished run" in last(score(None, None, 5))[0]
     message, top, table, warnings, _, choices, detail, result = last(score(run_dir.name, None, 6))
-    assert message.startswith("Scored **6** rows"), message
+    assert message.startswith(f"Scored **6** rows held out by the run with **{run_dir.name}".replace("_", "\\_")), message
     assert top.startswith("**Right tool and right arguments: base ")
     assert table[0][1] == "right tool and right arguments" and table[0][2] == result["base"]["overall"]["n_full_call_accuracy"]
     listed = failures(result)
@@ -67,5 +67,5 @@ def test_scoring_a_run_in_the_tab(adapter_run, tmp_path):
     steps = score(run_dir.name, str(upload), 2)
     next(steps)  # started: the file is held
     upload.unlink()
-    assert last(steps)[0].startswith("Scored **2** rows")
+    assert last(steps)[0].startswith("Scored **2** rows from `held.jsonl`")  # the visitor's name, no server folder
     assert last(score(run_dir.name, str(upload), 2))[0].startswith("**Cannot read the uploaded file:**")

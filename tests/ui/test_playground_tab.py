@@ -144,7 +144,8 @@ def test_an_adapter_folder_loads_instead_of_a_run(tiny_model_path, tmp_path):
     assert "Could not answer" in status and "adapter\\_config.json" in status
     outside = write_adapter_run(tmp_path / "outside")
     status, *rest = last(send(None, str(outside.adapter_path), "[]", "", "Hi", *GREEDY, new_chat()))
-    assert "must be inside" in status and "other server paths are not allowed" in status
+    assert "must be inside the toolft home" in status and "other server paths are not allowed" in status
+    assert str(tmp_path) not in status
     assert rest[-1] == new_chat()  # the refused message was not left in the conversation
 
 
@@ -278,3 +279,22 @@ def test_a_release_during_a_load_wins():
     except ZeroDivisionError:
         pass
     assert slot.loaded_key() == "old"  # a name that fails to load evicts nothing
+
+
+def test_a_broken_tool_call_is_labelled_so_and_stays_in_the_conversation():
+    """An answer whose only call does not parse is not a "plain answer" with nothing shown: its raw text stays
+    in the conversation, labelled, with the parse error."""
+    from toolft.answers import assistant_message, review_answer
+    from toolft.ui.playground_tab import default_tools_json, parse_tools, review_markdown, transcript
+
+    tools, _ = parse_tools(default_tools_json())
+    chat = [{"role": "user", "content": "What's the weather in Lisbon?"}]
+    text = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Lisb'
+    review = review_answer(text, tools, chat)
+    assert review.label == "broken tool call" and review.calls == [] and review.content == text
+    assert review.problems[0].startswith("unparsed: tool call 1: invalid JSON")
+    assert review_markdown(review).startswith("**broken tool call**\n- ⚠ unparsed: tool call 1: invalid JSON")
+    shown = transcript([*chat, assistant_message(review.calls, review.content)])
+    assert shown.endswith('Assistant: <tool_call>\n{"name": "get_weather", "arguments": {"city": "Lisb')
+    plain = review_answer("It is sunny in Lisbon.", tools, chat)
+    assert plain.label == "plain answer" and plain.content == "It is sunny in Lisbon."

@@ -54,6 +54,17 @@ def test_bad_value_names_the_field_and_blocks_plan_and_save():
     assert recipe["lora"]["r"] == 0  # the visitor's values are kept, so the Train tab can refuse them
 
 
+def test_a_fraction_in_a_whole_number_box_is_named_not_rounded():
+    """The box shows 2.5: the check says so, instead of training with a batch of 2 unseen."""
+    values = inputs_of(load_recipe("tiny-cpu").to_dict())
+    values["training.per_device_train_batch_size"] = 2.5
+    values["lora.r"] = 8.0  # a whole number typed as 8.0 is fine
+    _, status, plan, yaml_path = edit_recipe(values)
+    assert "**Batch size per device** (`training.per_device_train_batch_size`): must be a whole number (got 2.5)" \
+        in status, status
+    assert yaml_path is None and "### Plan" not in plan and "lora.r" not in status
+
+
 def test_unknown_model_is_named_at_its_field_and_the_plan_says_why():
     values = inputs_of(load_recipe("tiny-cpu").to_dict())
     values["model.name_or_path"] = "no-such-org/no-such-model"

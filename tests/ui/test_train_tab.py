@@ -143,3 +143,9 @@ def test_a_runs_error_is_shown_as_text_without_the_servers_folders(tmp_path, mon
     assert ('**Error:** ValueError: $TOOLFT\\_HOME/uploads/abc/&lt;img src=x onerror="alert(1)"&gt;.jsonl: no valid '
             'rows') in text
     assert str(tmp_path) not in text
+
+
+def test_the_ready_line_shows_the_recipe_name_as_text():
+    recipe = load_recipe("tiny-cpu").to_dict()
+    recipe["name"] = "walk **b** <i>x</i>"
+    assert recipe_check(recipe).startswith("Ready: recipe **walk \\*\\*b\\*\\* &lt;i&gt;x&lt;/i&gt;** on **tiny-qwen3**")

@@ -199,8 +199,10 @@ def score(run_name: str | None, data_file: str | None, limit, result_state=None)
         yield show(f"**No row could be scored**: {result['invalid_rows']} rows are invalid or have no assistant "
                    "turn (the Data tab shows why).")
         return
-    yield show(f"Scored **{len(result['rows'])}** rows of {_md(str(result['data']))} with **{run.name}**"
-               + (f"; {result['invalid_rows']} rows could not be scored." if result["invalid_rows"] else "."), result)
+    what = f"from `{_md(Path(data_file).name)}`" if data_file else "held out by the run"  # never a server folder
+    yield show(f"Scored **{len(result['rows'])}** rows {what} with **{_md(run.name)}**"
+               + (f"; {result['invalid_rows']} rows could not be scored (invalid, or no assistant turn: the Data "
+                  "tab shows why)." if result["invalid_rows"] else "."), result)
 
 
 def build_evaluate_tab(demo, tab) -> None:

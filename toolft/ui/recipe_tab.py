@@ -249,7 +249,8 @@ def _make_input(path: str, spec, value):
         low, high = meta.get("min"), meta.get("max")
         if kind is float and low is not None and high is not None and high <= 1 and not meta.get("min_exclusive"):
             return gr.Slider(low, high, value=value, step=0.01, **common)
-        return gr.Number(value=value, precision=0 if kind is int else None, **common)
+        # no precision=0 for whole numbers: Gradio would round 2.5 to 2 unseen; the check says it instead
+        return gr.Number(value=value, **common)
     if path == "data.train_file":  # chosen in the Data tab, so only uploaded copies are ever read
         return gr.Textbox(value=value, interactive=False, **common)
     return gr.Textbox(value=value, lines=1, **common)

@@ -53,8 +53,9 @@ def check_adapter_source(source: str) -> None:
         return  # "owner/name": a Hub repo id
     home = toolft_home().resolve()
     if home not in Path(text).expanduser().resolve().parents:
-        raise ModelUnavailable(f"an adapter folder must be inside {home} (a run's adapter/ folder); other server "
-                               "paths are not allowed. A Hub repo id (owner/name) works too.")
+        raise ModelUnavailable("an adapter folder must be inside the toolft home ($TOOLFT_HOME, e.g. a run's "
+                               "adapter/ folder); other server paths are not allowed. A Hub repo id (owner/name) "
+                               "works too.")
 
 
 def _training_on_gpu() -> bool:

@@ -50,7 +50,8 @@ def recipe_check(recipe: dict) -> str:
         return problems_markdown(problems, "This recipe cannot be launched yet (edit it in the Recipe tab):")
     data = checked.data
     source = f"bundled sample ({data.sample_rows} rows)" if data.train_file == "sample" else Path(data.train_file).name
-    ready = f"Ready: recipe **{checked.name}** on **{checked.model.name_or_path}**, data: {source}."
+    ready = (f"Ready: recipe **{md_literal(checked.name)}** on **{md_literal(checked.model.name_or_path)}**, "
+             f"data: {md_literal(source)}.")
     return ready + ("\n\n" + warning_lines(problems) if problems else "")
 
 
