@@ -22,6 +22,19 @@ def test_a_direct_api_call_is_refused_on_a_space_and_allowed_when_training_is_op
         assert deleted[0].startswith("**Not allowed:**")
         assert not (tmp_path / "closed" / "home" / "runs").exists() or not any(
             (tmp_path / "closed" / "home" / "runs").iterdir())  # nothing was started
+        # in a browser: the visitor reads why, gets a Duplicate button, and the owner's buttons are greyed out
+        from playwright.sync_api import expect
+
+        from tests.ui.test_browser import app_page
+
+        with app_page(url) as page:
+            page.get_by_role("tab", name="Train").click()
+            expect(page.locator("#train-access")).to_contain_text("Training on this Space is for its owner, ada",
+                                                                  timeout=30_000)
+            expect(page.get_by_text("Duplicate this Space")).to_be_visible()
+            page.get_by_text("All runs: open, compare, delete").click()
+            for name in ("Launch training", "Cancel", "Resume", "Delete run", "Push adapter"):
+                expect(page.get_by_role("button", name=name, exact=True)).to_be_disabled(timeout=30_000)
     with serve_app(tmp_path / "open", {**SPACE, "TOOLFT_OPEN_TRAINING": "1"}) as url:
         answer = Client(url, verbose=False).predict(api_name="/on_cancel")
         assert answer == "No training run is in progress."

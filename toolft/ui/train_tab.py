@@ -519,8 +519,16 @@ def build_train_tab(demo, recipe_state, data_state):
     def on_resume(request: gr.Request):
         return resume(username=oauth_username(request))
 
+    owner_buttons = [launch_btn, cancel_btn, resume_btn, delete_btn, push_btn]
+
     def on_access(request: gr.Request):
-        return access_note(oauth_username(request))
+        """The access note, and the owner's buttons greyed out for a visitor who may not use them (the
+        handlers refuse them anyway: this only spares the click)."""
+        from toolft.access import decide
+
+        username = oauth_username(request)
+        allowed = decide("train", username).allowed
+        return (access_note(username), *(gr.update(interactive=allowed) for _ in owner_buttons))
 
     def keep(value, names):
         return value if value in names else None
@@ -566,5 +574,5 @@ def build_train_tab(demo, recipe_state, data_state):
     delete_btn.click(on_delete, inputs=[doomed, sure],
                      outputs=[deleted, sure, registry, doomed, run_a, run_b, to_push])
     demo.load(on_refresh, outputs=[registry, run_a, run_b, doomed, to_push], show_progress="hidden")
-    demo.load(on_access, outputs=[access], show_progress="hidden")
+    demo.load(on_access, outputs=[access, *owner_buttons], show_progress="hidden")
     return on_recipe, [recipe_state], [check, command, message]
