@@ -152,7 +152,12 @@ def test_inspector_marks_exactly_the_trained_tokens():
     import html
 
     assert html.unescape(marked) == "".join(t for t, trained in expected.segments if trained)
-    assert inspect(view, 9999)[1].startswith("No valid row at line 9999")
+    no_call = next(line for line, row in zip(view.result.lines, view.result.records)
+                   if not any(m.get("tool_calls") for m in row["messages"]))
+    assert "Round trip: **ok** (no calls here: the answers read back as plain text)" in inspect(view, no_call)[1]
+    last_lines = view.result.lines[-3:]
+    assert inspect(view, 9999)[1] == f"No valid row at line 9999; the nearest valid lines are " \
+        f"{', '.join(map(str, reversed(last_lines)))}."
 
 
 def test_inspector_explains_an_excluded_row(tmp_path):

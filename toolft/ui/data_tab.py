@@ -360,7 +360,8 @@ def inspect(view: DataView | None, line: int | float | None) -> tuple[str, str]:
     if line not in view.result.lines:
         errors = [f"- {_md(str(f))}" for f in view.result.errors if f.line == line]
         detail = ("This row has errors and is left out of training:\n" + "\n".join(errors)) if errors else (
-            f"No valid row at line {line}; valid lines run from {view.result.lines[0]} to {view.result.lines[-1]}.")
+            f"No valid row at line {line}; the nearest valid lines are "
+            f"{', '.join(str(n) for n in sorted(view.result.lines, key=lambda n: (abs(n - line), n))[:3])}.")
         return "", detail
     record = view.result.records[view.result.lines.index(line)]
     try:
@@ -375,8 +376,10 @@ def inspect(view: DataView | None, line: int | float | None) -> tuple[str, str]:
     counts = [f"**{result.total_tokens}** tokens with {view.model}'s chat template; **{result.trained_tokens}** "
               f"trained ({share:.0%}, highlighted)" + (f"; {result.truncated_tokens} cut at max_length "
                                                       f"{view.max_length}" if result.truncated_tokens else ""),
-              "Round trip: **ok** (the gold calls parse back out of the rendering)" if result.roundtrip_ok
-              else "Round trip: **failed**"]
+              ("Round trip: **ok** (the gold calls parse back out of the rendering)"
+               if any(m.get("tool_calls") for m in record.get("messages", []))
+               else "Round trip: **ok** (no calls here: the answers read back as plain text)")
+              if result.roundtrip_ok else "Round trip: **failed**"]
     counts += [f"- {p}" for p in result.problems]
     return body, "\n\n".join(counts)
 

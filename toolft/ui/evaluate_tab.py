@@ -183,7 +183,7 @@ def score(run_name: str | None, data_file: str | None, limit, result_state=None)
     try:
         for line in shared_model.wait_turn(ticket):
             yield show(line)
-        yield show(f"Loading **{run.name}** and generating {int(limit)} rows twice (base, fine-tuned)…")
+        yield show(f"Loading **{_md(run.name)}** and answering up to {int(limit)} rows twice (base, fine-tuned)…")
         result = evaluate_run(run.path, str(held) if held else None, limit=int(limit), loaded=shared_model.load(run))
     except DataFileError as exc:
         yield show(f"**Cannot score this file:** {_md(str(exc))}")
