@@ -94,9 +94,18 @@ def generate_batch(model, tokenizer, prompts: list[tuple[list[dict], list[dict] 
     return answers
 
 
+class ContextTooLong(ValueError):
+    """The prompt and the new tokens asked for do not fit the model's context; the message says by how much."""
+
+
 def stream_answer(model, tokenizer, messages: list[dict], tools: list[dict] | None, *, use_adapter: bool = True,
                   sampling: Sampling = Sampling()) -> Iterator[str]:
-    """Yield the answer so far, each time new text is generated (the last value is the whole answer)."""
+    """Yield the answer so far, each time new text is generated (the last value is the whole answer).
+
+    Raises:
+        ContextTooLong: the rendered prompt plus ``sampling.max_new_tokens`` passes the model's
+            ``max_position_embeddings`` (past it a model writes garbage, slowly).
+    """
     import torch
     from transformers import TextIteratorStreamer
 
@@ -104,6 +113,12 @@ def stream_answer(model, tokenizer, messages: list[dict], tools: list[dict] | No
 
     text = render_prompt(tokenizer, messages, tools, sampling.enable_thinking)
     encoded = tokenizer(text, add_special_tokens=False, return_tensors="pt").to(next(model.parameters()).device)
+    context = getattr(model.config, "max_position_embeddings", None)
+    prompt_tokens = encoded["input_ids"].shape[1]
+    if context and prompt_tokens + sampling.max_new_tokens > context:
+        raise ContextTooLong(f"the conversation is {prompt_tokens:,} tokens; with {sampling.max_new_tokens} new "
+                             f"tokens that passes this model's context of {context:,} tokens. Press Clear, or "
+                             "shorten the message, the system prompt or the tools")
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
     failure: list[BaseException] = []
     stop = threading.Event()

@@ -298,3 +298,11 @@ def test_a_broken_tool_call_is_labelled_so_and_stays_in_the_conversation():
     assert shown.endswith('Assistant: <tool_call>\n{"name": "get_weather", "arguments": {"city": "Lisb')
     plain = review_answer("It is sunny in Lisbon.", tools, chat)
     assert plain.label == "plain answer" and plain.content == "It is sunny in Lisbon."
+
+
+def test_a_conversation_longer_than_the_context_is_refused_with_the_numbers(tiny_model_path):
+    """tiny-qwen3 reads 2,048 tokens: a 20,000-character message gets a message, not 35 s of garbage."""
+    run = write_adapter_run(runs_dir() / "20250109-000000-long")
+    status, *rest = last(send(run.name, "", "[]", "", "word " * 4000, *GREEDY, new_chat()))
+    assert "Could not answer with" in status and "passes this model's context of 2,048 tokens" in status, status
+    assert "Press Clear" in status and rest[-1] == new_chat()  # nothing half-answered left in the conversation

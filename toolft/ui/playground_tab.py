@@ -199,7 +199,10 @@ def _answer(chat: dict, sides: tuple[str, ...], source, tools, system: str, samp
             conversation.append(assistant_message(review.calls, review.content, first_id))
     except Exception as exc:  # noqa: BLE001 - a model that fails to load or generate becomes a message
         _undo_unanswered(chat)
-        what = str(exc) if isinstance(exc, shared_model.ModelUnavailable) else f"{type(exc).__name__}: {exc}"
+        from toolft.inference import ContextTooLong
+
+        clear = isinstance(exc, (shared_model.ModelUnavailable, ContextTooLong))
+        what = str(exc) if clear else f"{type(exc).__name__}: {exc}"
         yield _outputs(f"**Could not answer with {_md(str(name))}:** {_md(what)}", chat, reviews)
         return
     except GeneratorExit:  # the visitor pressed Stop or left: no side is left waiting on a half turn
