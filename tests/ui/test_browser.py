@@ -309,6 +309,16 @@ def test_playground_and_evaluate_tabs(app_url, tmp_path):
         assert page.evaluate("window.__xss") is None
         assert page.evaluate(NO_PLANTED_MARKUP) == 0
 
+        # Clear while the answers are being generated stops them: the conversations stay empty
+        page.get_by_role("button", name="Clear").click()
+        message.fill("What's the weather in Oslo?")
+        page.locator("#playground-send").click()
+        expect(status).to_contain_text(re.compile("Loading|Generating"), timeout=30_000)
+        page.get_by_role("button", name="Clear").click()
+        page.wait_for_timeout(5000)
+        expect(page.locator("#playground-base-chat textarea")).to_have_value("")
+        expect(tuned).to_have_value("")
+
         page.get_by_role("tab", name="Evaluate").click()
         page.locator("#evaluate-score").click()
         expect(page.locator("#evaluate-status")).to_contain_text("Scored 5 rows", timeout=180_000)

@@ -375,9 +375,12 @@ def build_playground_tab(demo, tab) -> None:
 
     for handler in (on_send, continue_given, continue_made_up):  # annotations are strings here (PEP 563)
         handler.__annotations__["request"] = gr.Request
-    send_btn.click(on_send, inputs=[run, adapter, tools, system, message, *settings], outputs=outputs)
-    message.submit(on_send, inputs=[run, adapter, tools, system, message, *settings], outputs=outputs)
+    answering = [send_btn.click(on_send, inputs=[run, adapter, tools, system, message, *settings], outputs=outputs),
+                 message.submit(on_send, inputs=[run, adapter, tools, system, message, *settings], outputs=outputs)]
 
-    continue_btn.click(continue_given, inputs=[run, adapter, tools, system, result, *settings], outputs=outputs)
-    mock_btn.click(continue_made_up, inputs=[run, adapter, tools, system, result, *settings], outputs=outputs)
-    clear_btn.click(clear, outputs=outputs)
+    answering += [
+        continue_btn.click(continue_given, inputs=[run, adapter, tools, system, result, *settings], outputs=outputs),
+        mock_btn.click(continue_made_up, inputs=[run, adapter, tools, system, result, *settings], outputs=outputs)]
+    # Clear first stops an answer being generated, then empties both sides (in that order: a cancelled
+    # stream's last update must not land after the clear)
+    clear_btn.click(None, cancels=answering).then(clear, outputs=outputs)
