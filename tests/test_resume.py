@@ -118,3 +118,18 @@ def test_the_train_tab_offers_resume_for_a_stopped_run_with_a_checkpoint(tmp_pat
     (run.checkpoints_dir / "checkpoint-8").mkdir(parents=True)
     (run.checkpoints_dir / "checkpoint-8" / "trainer_state.json").write_text("{}", encoding="utf-8")
     assert "**Resume** continues it from checkpoint-8." in status_markdown(run, run.read_status())
+
+
+def test_an_older_run_is_resumed_by_name_not_only_the_newest(tmp_path):
+    """Resume run A (Train tab, All runs) picks that run, even when a newer one exists."""
+    from toolft.home import runs_dir
+    from toolft.ui.train_tab import resume
+
+    older = RunFolder(runs_dir() / "20250101-000000-older")
+    older.write_status(state="cancelled", step=8, total_steps=24)
+    newer = RunFolder(runs_dir() / "20250102-000000-newer")
+    newer.write_status(state="completed", step=24, total_steps=24)
+    assert "20250102-000000-newer is completed" in resume()  # the button beside Launch: the newest
+    picked = resume(name=older.name)
+    assert picked.startswith("**Not resumed:** 20250101-000000-older has no recipe.yaml"), picked
+    assert resume(name="../elsewhere") == "**No run called ../elsewhere** (deleted meanwhile?)."

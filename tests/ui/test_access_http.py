@@ -33,7 +33,7 @@ def test_a_direct_api_call_is_refused_on_a_space_and_allowed_when_training_is_op
                                                                   timeout=30_000)
             expect(page.get_by_text("Duplicate this Space")).to_be_visible()
             page.get_by_text("All runs: open, compare, delete").click()
-            for name in ("Launch training", "Cancel", "Resume", "Delete run", "Push adapter"):
+            for name in ("Launch training", "Cancel", "Resume", "Resume run A", "Delete run", "Push adapter"):
                 expect(page.get_by_role("button", name=name, exact=True)).to_be_disabled(timeout=30_000)
     with serve_app(tmp_path / "open", {**SPACE, "TOOLFT_OPEN_TRAINING": "1"}) as url:
         answer = Client(url, verbose=False).predict(api_name="/on_cancel")

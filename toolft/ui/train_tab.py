@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from toolft.runfolder import FINAL_STATES, RunFolder
-from toolft.ui.common import check_recipe, duration, md_literal, problems_markdown, warning_lines
+from toolft.ui.common import check_recipe, duration, find_run, md_literal, problems_markdown, warning_lines
 
 LOG_LINES = 20  # the box is this tall, so the newest line is always in view (autoscroll does not fire)
 BAR_WIDTH = 24
@@ -147,15 +147,16 @@ def cancel(username: str | None = None) -> str:
     return f"Cancelled run **{run.name}**." if run else "No training run is in progress."
 
 
-def resume(username: str | None = None) -> str:
-    """Continue the run shown (the newest) from its last checkpoint; a message saying what happened."""
+def resume(username: str | None = None, name: str | None = None) -> str:
+    """Continue run ``name`` (default: the run shown, the newest) from its last checkpoint; a message saying
+    what happened."""
     from toolft.runs import RUNNER, JobBusyError
 
     if (denied := refused("resume", username)) is not None:
         return denied
-    run = current_run()
+    run = find_run(name) if name else current_run()
     if run is None:
-        return "There is no run to resume yet."
+        return f"**No run called {md_literal(name)}** (deleted meanwhile?)." if name else "There is no run to resume yet."
     from toolft.runs import resume_problem
     from toolft.ui.shared_model import release_model
 
@@ -495,6 +496,7 @@ def build_train_tab(demo, recipe_state, data_state):
             run_a = gr.Dropdown(run_names(), value=None, label="Run A", elem_id="runs-a")
             run_b = gr.Dropdown(run_names(), value=None, label="Run B (to compare)", elem_id="runs-b")
             compare_btn = gr.Button("Open / compare", elem_id="runs-compare")
+            resume_a_btn = gr.Button("Resume run A", elem_id="runs-resume")
             refresh_btn = gr.Button("Refresh list", size="sm")
         compared = gr.Markdown(elem_id="runs-compared")
         compared_plot = gr.Plot(label="Loss curves")
@@ -519,7 +521,12 @@ def build_train_tab(demo, recipe_state, data_state):
     def on_resume(request: gr.Request):
         return resume(username=oauth_username(request))
 
-    owner_buttons = [launch_btn, cancel_btn, resume_btn, delete_btn, push_btn]
+    def on_resume_run(name, request: gr.Request):
+        if not name:
+            return "Pick the run to resume as run A."
+        return resume(username=oauth_username(request), name=name)
+
+    owner_buttons = [launch_btn, cancel_btn, resume_btn, resume_a_btn, delete_btn, push_btn]
 
     def on_access(request: gr.Request):
         """The access note, and the owner's buttons greyed out for a visitor who may not use them (the
@@ -558,12 +565,14 @@ def build_train_tab(demo, recipe_state, data_state):
                 stale_message_cleared(shown_message))
 
     recipe_state.change(on_recipe, inputs=[recipe_state], outputs=[check, command, message], show_progress="hidden")
-    for handler in (on_launch, on_cancel, on_resume, on_access, on_delete, on_push):  # annotations are strings (PEP 563):
+    for handler in (on_launch, on_cancel, on_resume, on_resume_run, on_access, on_delete, on_push):  # annotations are strings (PEP 563):
         handler.__annotations__["request"] = gr.Request  # give Gradio the class, so it passes the request
     launch_btn.click(on_launch, inputs=[recipe_state, data_state], outputs=[message]).then(
         on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
     cancel_btn.click(on_cancel, outputs=[message])
     resume_btn.click(on_resume, outputs=[message]).then(
+        on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
+    resume_a_btn.click(on_resume_run, inputs=[run_a], outputs=[message]).then(
         on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
     timer.tick(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message])
     demo.load(on_tick, inputs=[plot_key, message], outputs=[status, plot, log, plot_key, message], show_progress="hidden")
