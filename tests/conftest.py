@@ -162,3 +162,24 @@ def write_taught_run(run_dir: Path, rows: list[dict], steps: int = 60):
     model.save_pretrained(str(run.adapter_path))
     tokenizer.save_pretrained(str(run.adapter_path))
     return run
+
+
+def gradio_request(session: dict | None = None, session_hash: str = "abc"):
+    """A real ``gr.Request`` around a real Starlette request, as Gradio hands one to a handler. ``session``:
+    what Starlette's SessionMiddleware (installed by Gradio's OAuth) read from the cookie; ``None``: no
+    middleware (an app without ``hf_oauth``)."""
+    import gradio as gr
+    from starlette.requests import Request
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b""}
+    if session is not None:
+        scope["session"] = session
+    return gr.Request(Request(scope), session_hash=session_hash)
+
+
+def logged_in(username: str, token: str, expires_in: float = 600) -> dict:
+    """The session of a visitor logged in with Hugging Face, as Gradio's ``/login/callback`` stores it."""
+    import time
+
+    return {"oauth_info": {"userinfo": {"preferred_username": username}, "access_token": token,
+                           "expires_at": int(time.time() + expires_in)}}

@@ -54,24 +54,17 @@ def test_require_and_owners():
 
 def test_the_username_comes_from_the_oauth_session_only():
     """Real ``gr.Request`` objects around real Starlette requests, as Gradio hands them to a handler."""
-    import time
-
     import gradio as gr
-    from starlette.requests import Request
 
-    def visitor(session=None):
-        scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b""}
-        if session is not None:  # Gradio's OAuth installs Starlette's SessionMiddleware, which fills this
-            scope["session"] = session
-        return gr.Request(Request(scope), session_hash="abc")
+    from tests.conftest import gradio_request as visitor
+    from tests.conftest import logged_in
 
-    logged_in = {"oauth_info": {"userinfo": {"preferred_username": "ada"}, "access_token": "hf_adaToken",
-                                "expires_at": int(time.time()) + 600}}
-    assert oauth_username(visitor(logged_in)) == "ada"
-    assert oauth_token(visitor(logged_in)) == "hf_adaToken" and oauth_token(visitor({})) is None
+    ada = logged_in("ada", "hf_adaToken")
+    assert oauth_username(visitor(ada)) == "ada"
+    assert oauth_token(visitor(ada)) == "hf_adaToken" and oauth_token(visitor({})) is None
     assert oauth_username(visitor({})) is None and oauth_username(None) is None
     assert oauth_username(visitor()) is None  # no SessionMiddleware (no hf_oauth): Starlette would assert
-    expired = {"oauth_info": {**logged_in["oauth_info"], "expires_at": int(time.time()) - 1}}
+    expired = logged_in("ada", "hf_adaToken", expires_in=-1)
     assert oauth_username(visitor(expired)) is None and oauth_token(visitor(expired)) is None  # as Gradio: logged out
     assert oauth_username(gr.Request(session_hash="abc")) is None  # a request rebuilt for the queue carries no session
 

@@ -255,11 +255,7 @@ def test_upload_copies_get_safe_names(tmp_path):
 def test_on_a_space_the_hub_box_reads_as_the_visitor_never_with_the_spaces_token(hub, tmp_path, monkeypatch):
     """The Space's HF_TOKEN secret (the owner's, for pushing) can read acme/private: an anonymous visitor of the
     Space must not, a visitor logged in with a token that can read it may, and so may the local user off a Space."""
-    import time
-
-    import gradio as gr
-    from starlette.requests import Request
-
+    from tests.conftest import gradio_request, logged_in
     from tests.data.test_hub import write_repo
     from toolft.access import hub_read_token
     from toolft.ui.data_tab import use_hub
@@ -269,10 +265,7 @@ def test_on_a_space_the_hub_box_reads_as_the_visitor_never_with_the_spaces_token
     monkeypatch.setenv("HF_TOKEN", "hf_owner")  # the Space's secret, or this machine's login
 
     def visitor(token=None):
-        session = {"oauth_info": {"access_token": token, "userinfo": {"preferred_username": "eve"},
-                                  "expires_at": int(time.time()) + 600}} if token else {}
-        scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b"", "session": session}
-        return gr.Request(Request(scope), session_hash="s")
+        return gradio_request(logged_in("eve", token) if token else {})
 
     space = {"SPACE_ID": "ada/toolft"}
     assert hub_read_token(visitor(), space) is False and hub_read_token(visitor("hf_eve"), space) == "hf_eve"
