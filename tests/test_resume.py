@@ -133,3 +133,18 @@ def test_an_older_run_is_resumed_by_name_not_only_the_newest(tmp_path):
     picked = resume(name=older.name)
     assert picked.startswith("**Not resumed:** 20250101-000000-older has no recipe.yaml"), picked
     assert resume(name="../elsewhere") == "**No run called ../elsewhere** (deleted meanwhile?)."
+
+
+def test_a_resumed_run_shows_no_stale_elapsed_time_until_its_training_restarts(tmp_path):
+    """Right after Resume, the status still holds the first attempt's clock: no "elapsed"/ETA from it."""
+    from toolft.ui.train_tab import status_markdown
+
+    run = RunFolder(tmp_path / "20250101-000000-resumed")
+    first = {"state": "running", "started_at": 1000.0, "train_started_at": 1010.0, "train_started_step": 0,
+             "step": 54, "total_steps": 272}
+    assert "elapsed 1m 30s" in status_markdown(run, first, now=1100.0)
+    resumed = {**first, "resumed_from": "checkpoint-54", "train_started_at": None, "train_started_step": None}
+    text = status_markdown(run, resumed, now=5000.0)
+    assert "step **54/272**" in text and "elapsed" not in text and "ETA" not in text
+    restarted = {**resumed, "train_started_at": 4990.0, "train_started_step": 54, "step": 58}
+    assert "elapsed 10s" in status_markdown(run, restarted, now=5000.0)

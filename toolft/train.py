@@ -221,7 +221,9 @@ def run_training(recipe_path: str | Path, run_dir: str | Path, resume: bool = Fa
 
     checkpoint = run.last_checkpoint() if resume else None
     if resume:
+        # the step clock starts again once training does (train_started_*), never from the first attempt's
         run.write_status(state="running", error=None, finished_at=None, resumed_from=checkpoint and checkpoint.name,
+                         train_started_at=None, train_started_step=None,
                          pid=os.getpid(), pid_started=process_start_time(os.getpid()))
     else:
         run.write_status(state="running", started_at=time.time(), step=0, total_steps=None, error=None,

@@ -211,7 +211,8 @@ def status_markdown(run: RunFolder, status: dict, now: float | None = None) -> s
     if total:
         done = min(step / total, 1.0)
         progress = f"`{_bar(done)}` step **{step}/{total}** ({done:.0%})"
-        started = status.get("train_started_at") or status.get("started_at")  # ETA from step time only
+        # ETA from step time only; a resumed run has no clock until its training restarts
+        started = status.get("train_started_at") or (None if status.get("resumed_from") else status.get("started_at"))
         done_here = step - (status.get("train_started_step") or 0)  # a resumed run counts from its checkpoint
         if state == "running" and started and done_here > 0:
             elapsed = now - started
