@@ -126,7 +126,7 @@ def _oauth_info(request) -> dict:
     expires = info.get("expires_at")
     if isinstance(expires, (int, float)) and expires < time.time():  # as Gradio's own check: logged out
         return {}
-    return info if isinstance(info, dict) else {}
+    return info
 
 
 def hub_read_token(request, env: Mapping[str, str] | None = None) -> str | bool | None:

@@ -80,10 +80,8 @@ def saved_data_choice(choice, session: str | None = None) -> dict | None:
     (with a row count the Data tab offers), or a file that still exists under this app's ``uploads``
     folder (never any other path) with that upload's key, which makes ``session`` its owner again
     (``toolft.uploads``: the browser's copy is client input, so the path alone proves nothing)."""
-    from toolft.uploads import OWNERS
-
-    from toolft.home import toolft_home
     from toolft.ui.data_tab import MAX_SAMPLE_ROWS, MIN_SAMPLE_ROWS
+    from toolft.uploads import OWNERS, upload_folder
 
     if not isinstance(choice, dict):
         return None
@@ -95,10 +93,9 @@ def saved_data_choice(choice, session: str | None = None) -> dict | None:
     if not isinstance(source, str):
         return None
     try:
-        uploads = (toolft_home() / "uploads").resolve()
         path = Path(source).resolve()
         key = choice.get("key")
-        if path.is_file() and path.is_relative_to(uploads) and OWNERS.reclaim(path, key, session):
+        if path.is_file() and upload_folder(path) is not None and OWNERS.reclaim(path, key, session):
             return {"train_file": str(path), "sample_rows": None, "key": key}
     except (OSError, ValueError):  # a NUL byte, a path too long...
         pass

@@ -11,7 +11,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from toolft.home import toolft_home
+from toolft.uploads import upload_folder, uploads_dir
 from toolft.recipe import FieldError, Recipe, RecipeError, recipe_from_dict
 from toolft.runfolder import RunFolder
 
@@ -35,7 +35,7 @@ def store_upload(path: str | Path) -> Path:
         # PosixPath('.toolft/uploads/3f2c.../train.jsonl')
     """
     source = Path(path)
-    target = toolft_home() / "uploads" / uuid.uuid4().hex / safe_upload_name(source.name)
+    target = uploads_dir() / uuid.uuid4().hex / safe_upload_name(source.name)
     target.parent.mkdir(parents=True)
     shutil.copyfile(source, target)
     return target
@@ -147,8 +147,7 @@ def _data_source_problems(recipe: Recipe) -> list[FieldError]:
     source = recipe.data.train_file.strip()
     if source == "sample":
         return []
-    uploads = (toolft_home() / "uploads").resolve()
-    if uploads in Path(source).resolve().parents:
+    if upload_folder(source) is not None:
         return []
     return [FieldError("data.train_file", "in the app, pick the data in the Data tab (an upload or the bundled "
                                           "sample); other server paths are not allowed")]

@@ -173,7 +173,7 @@ def use_hub(repo_id: str | None, split: str | None, limit: int | float | None, c
     """
     import uuid
 
-    from toolft.home import toolft_home
+    from toolft.uploads import uploads_dir
 
     repo_id = (repo_id or "").strip()
     split = (split or "train").strip()
@@ -185,7 +185,7 @@ def use_hub(repo_id: str | None, split: str | None, limit: int | float | None, c
         result = load_records(repo_id, split=split, limit=limit, max_bytes=max_bytes, hub_only=True, token=token)
     except DataFileError as exc:
         return outputs(None, f"**Cannot use this dataset:** {_md(str(exc))}" + _still(current), current)
-    target = toolft_home() / "uploads" / uuid.uuid4().hex / f"{repo_id.replace('/', '__')}-{split}.jsonl"
+    target = uploads_dir() / uuid.uuid4().hex / f"{repo_id.replace('/', '__')}-{split}.jsonl"
     choice = current
     view = build_view(result, f"{repo_id} ({split}{f', first {limit} rows' if limit else ''})",
                       current or {"train_file": "sample", "sample_rows": None}, recipe)

@@ -183,8 +183,8 @@ def score(run_name: str | None, data_file: str | None, limit, result_state=None)
     try:
         for line in shared_model.wait_turn(ticket):
             yield show(line)
-        yield show(f"Loading **{_md(run.name)}** and answering up to {int(limit)} rows twice (base, fine-tuned)…")
-        result = evaluate_run(run.path, str(held) if held else None, limit=int(limit), loaded=shared_model.load(run))
+        yield show(f"Loading **{_md(run.name)}** and answering up to {limit} rows twice (base, fine-tuned)…")
+        result = evaluate_run(run.path, str(held) if held else None, limit=limit, loaded=shared_model.load(run))
     except DataFileError as exc:
         yield show(f"**Cannot score this file:** {_md(str(exc))}")
         return
