@@ -65,15 +65,17 @@ class TinySpec:
     corpus_size: int = 6000         # short conversations (tiny_corpus.chat_corpus)
     documents: int = 1500           # plain-text documents (tiny_corpus.text_documents)
     choices: int = 800              # "which function fits?" conversations (tiny_corpus.function_choice_corpus)
-    long_share: float = 0.4         # share of steps on a batch of long sequences (documents, choices)
+    long_share: float = 0.25        # share of steps on a batch of long sequences (documents, choices)
     long_batch: int = 6             # long sequences are ~10x longer than the short conversations
-    steps: int = 1500               # measured: fewer steps leave a base the fine-tune learns slowly from
+    fresh_share: float = 0.4        # share of steps on copy/extraction tasks with values made up afresh
+    steps: int = 3000               # measured: fewer steps leave a base the fine-tune learns slowly from
     batch_size: int = 24
     learning_rate: float = 3e-3     # full training of a tiny model tolerates a high rate
     seed: int = 0
-    version: int = 12               # bump when the corpus, tokenizer or template changes
+    version: int = 13               # bump when the corpus, tokenizer or template changes
 
     TOKENIZER_FIELDS = ("vocab_size", "corpus_size", "documents", "choices", "seed", "version")
+    FRESH_FOR_TOKENIZER = 3000      # fresh conversations the tokenizer is fitted on, beside the fixed corpus
 
     def config(self, vocab_size: int | None = None, **special_ids):
         """The ``Qwen3Config`` of this spec (``vocab_size`` defaults to the spec's target)."""
@@ -203,7 +205,8 @@ def ensure_tiny_tokenizer(spec: TinySpec | None = None, log=_stderr_log) -> Path
         start = time.time()
         log("[tiny] building the tiny-qwen3 tokenizer (a few seconds)")
         conversations, choices, documents = _pretraining_text(spec)
-        tokenizer = _train_tokenizer(conversations + choices, documents, spec)
+        fresh = fresh_conversations(TinySpec.FRESH_FOR_TOKENIZER, seed=-1 - spec.seed)
+        tokenizer = _train_tokenizer(conversations + choices + fresh, documents, spec)
         tokenizer.save_pretrained(out)
         log(f"[tiny] tokenizer: {len(tokenizer)} tokens ({time.time() - start:.0f}s)")
 
@@ -235,12 +238,24 @@ def tiny_model_ready(spec: TinySpec | None = None) -> bool:
     return (tiny_model_dir(spec) / MODEL_MARKER).exists()
 
 
+def fresh_conversations(n: int, seed: int):
+    from toolft.tiny_corpus import fresh_conversations as make
+
+    return make(n, seed)
+
+
 def _pretraining_text(spec: TinySpec) -> tuple[list[list[dict]], list[list[dict]], list[str]]:
     """The pre-training text of a spec (deterministic): ``(conversations, choices, documents)``."""
     from toolft.tiny_corpus import chat_corpus, function_choice_corpus, text_documents
 
     return (chat_corpus(spec.corpus_size, seed=spec.seed), function_choice_corpus(spec.choices, seed=spec.seed),
             text_documents(spec.documents, seed=spec.seed))
+
+
+# Words, single digits and runs of everything else are split apart before BPE, so a value is the same
+# tokens in prose and inside a JSON string ("in Istanbul" / "\"Istanbul\""): copying it into a call
+# means repeating tokens the request already has (bench/tiny_copying.md, section 1).
+PRE_SPLIT = r"\p{L}+|\p{N}|[^\p{L}\p{N}]+"
 
 
 def _bpe(texts: list[str], vocab_size: int):
@@ -253,10 +268,13 @@ def _bpe(texts: list[str], vocab_size: int):
     that never occurs in pre-training keeps an untrained embedding that LoRA cannot
     reach (with a tokenizer fitted on tool rows the model never read, the fine-tune's
     loss stalled near 6.5)."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(PRE_SPLIT), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size - len(MARKUP_TOKENS),
@@ -313,8 +331,21 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     chats = render(conversations)
     long = render(choices) + [tokenizer(d)["input_ids"][: spec.max_position_embeddings - 1] + [tokenizer.pad_token_id]
                               for d in documents]
-    _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress)
-    _mean_init_unseen(model, tokenizer, chats + long)
+    fresh_seen: set[int] = set()
+
+    def fresh_batch(step: int) -> list[tuple[list[int], list[int]]]:
+        """A batch of new copy tasks (values never seen before), trained on the answers only."""
+        out = []
+        for conv in fresh_conversations(spec.batch_size, seed=spec.seed * 1_000_003 + step):
+            ids = tokenizer.apply_chat_template(conv, tokenize=True, return_dict=True)["input_ids"]
+            prompt = tokenizer.apply_chat_template(conv[:-1], tokenize=True, return_dict=True,
+                                                   add_generation_prompt=True)["input_ids"]
+            out.append((ids, [-100] * len(prompt) + ids[len(prompt):]))
+            fresh_seen.update(ids)
+        return out
+
+    _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch)
+    _mean_init_unseen(model, tokenizer, chats + long + [sorted(fresh_seen)])
 
     out.mkdir(parents=True, exist_ok=True)
     model.generation_config = GenerationConfig(
@@ -353,7 +384,7 @@ def _mean_init_unseen(model, tokenizer, encoded: list[list[int]]) -> None:
 
 
 def _pretrain(model, chats: list[list[int]], long: list[list[int]], pad_id: int, spec: TinySpec, log,
-              progress=None) -> None:
+              progress=None, fresh_batch=None) -> None:
     """Plain full-parameter language-model training with AdamW and a cosine schedule.
 
     Each step is either a batch of short conversations or a smaller batch of long
@@ -387,14 +418,20 @@ def _pretrain(model, chats: list[list[int]], long: list[list[int]], pad_id: int,
     model.train()
     started = time.time()
     for step in range(spec.steps):
-        batch = next(long_batches) if long and rng.random() < spec.long_share else next(chat_batches)
-        width = max(len(ids) for ids in batch)
-        input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, ids in enumerate(batch):
+        draw = rng.random()
+        if fresh_batch is not None and draw < spec.fresh_share:
+            pairs = fresh_batch(step)
+        else:
+            batch = next(long_batches) if long and draw < spec.fresh_share + spec.long_share else next(chat_batches)
+            pairs = [(ids, ids) for ids in batch]
+        width = max(len(ids) for ids, _ in pairs)
+        input_ids = torch.full((len(pairs), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(pairs), width), dtype=torch.long)
+        labels = torch.full((len(pairs), width), -100, dtype=torch.long)
+        for row, (ids, targets) in enumerate(pairs):
             input_ids[row, : len(ids)] = torch.tensor(ids)
             mask[row, : len(ids)] = 1
-        labels = input_ids.masked_fill(mask == 0, -100)
+            labels[row, : len(ids)] = torch.tensor(targets)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step)
         with autocast:

@@ -300,3 +300,295 @@ def function_choice_corpus(n: int, seed: int = 0) -> list[list[dict]]:
         if len(out) == n:
             break
     return out
+
+
+# ------------------------------------------------------------------ fresh copy tasks
+_ONSETS = ["b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "tr", "st", "ch",
+           "sh", "kr", "pl", "gr", "th", "qu", "w", "y", "j", "c", "dr"]
+_VOWELS = ["a", "e", "i", "o", "u", "ai", "ou", "ea", "io", "y"]
+_CODAS = ["", "", "", "n", "r", "s", "l", "m", "k", "t", "nd", "st", "rg", "x"]
+_EXTS = ["py", "md", "txt", "json", "yaml", "csv", "log", "toml", "js", "ts", "rs", "go", "html", "sql", "ini"]
+_SEPARATORS = ["/", "-", "_", "."]
+
+
+def made_up_word(r: random.Random, syllables: tuple[int, int] = (1, 3)) -> str:
+    """A pronounceable made-up word ("vorelta"); tokenized into pieces like any rare name."""
+    return "".join(r.choice(_ONSETS) + r.choice(_VOWELS) + r.choice(_CODAS)
+                   for _ in range(r.randint(*syllables)))
+
+
+def made_up_value(r: random.Random, kind: str):
+    """A random value of one kind (city, path, number...) for copy and extraction tasks."""
+    word = lambda: made_up_word(r)  # noqa: E731
+    if kind == "city":
+        name = word().capitalize()
+        return name if r.random() < 0.75 else f"{r.choice(['San', 'New', 'Port', 'Lake', word().capitalize()])} {name}"
+    if kind == "name":
+        return word().capitalize()
+    if kind == "path":
+        parts = [r.choice([word(), r.choice(WORDS), r.choice(DIRS)]) for _ in range(r.randint(1, 3))]
+        return "/".join(parts) + (f".{r.choice(_EXTS)}" if r.random() < 0.8 else "")
+    if kind == "folder":
+        return "/".join(r.choice([word(), r.choice(DIRS)]) for _ in range(r.randint(1, 2)))
+    if kind == "integer":
+        return r.choice([r.randint(1, 99), r.randint(100, 9999), r.randint(10, 500) * 10])
+    if kind == "amount":
+        return r.choice([r.randint(1, 5000), round(r.uniform(1, 999), 2), r.randint(1, 90) * 50])
+    if kind == "date":
+        return f"20{r.randint(24, 31)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
+    if kind == "time":
+        return f"{r.randint(0, 23):02d}:{r.choice(['00', '05', '10', '15', '20', '30', '40', '45', '50'])}"
+    if kind == "email":
+        return f"{word()}{r.choice(['', '.', '_'])}{word() if r.random() < 0.4 else ''}@{word()}.{r.choice(['com', 'org', 'io', 'net', 'dev'])}"
+    if kind == "url":
+        return f"https://{r.choice(['api.', 'www.', ''])}{word()}.{r.choice(['com', 'io', 'org'])}/{word()}" + (
+            f"/{r.randint(1, 999)}" if r.random() < 0.5 else "")
+    if kind == "code":
+        return r.choice(["USD", "EUR", "GBP", "JPY", "SEK", "NOK", "MXN", "BRL", "ZAR", "KRW", "PLN", "TRY"])
+    if kind == "title":
+        words = [r.choice(WORDS + [word()]) for _ in range(r.randint(1, 4))]
+        return " ".join(words).capitalize()
+    if kind == "text":
+        return " ".join(r.choice(WORDS + [word(), word()]) for _ in range(r.randint(2, 7))).capitalize() + r.choice([".", "!", ""])
+    if kind == "command":
+        return r.choice([f"ls -la {made_up_value(r, 'folder')}", f"cat {made_up_value(r, 'path')}",
+                         f"grep -rn {word()} {made_up_value(r, 'folder')}", f"python {word()}.py",
+                         f"echo {word()}", f"mkdir -p {made_up_value(r, 'folder')}", f"wc -l {made_up_value(r, 'path')}",
+                         f"git log -n {r.randint(1, 20)}", f"npm run {word()}", f"du -sh {made_up_value(r, 'folder')}"])
+    raise ValueError(kind)
+
+
+# (JSON key, value kind, ways to mention it in a sentence)
+FIELDS = [
+    ("city", "city", ["in {v}", "for {v}", "to {v}", "from {v}", "near {v}"]),
+    ("path", "path", ["the file {v}", "{v}", "the file at {v}", "my {v}"]),
+    ("folder", "folder", ["the folder {v}", "the {v} directory", "{v}/"]),
+    ("date", "date", ["on {v}", "for {v}", "by {v}"]),
+    ("time", "time", ["at {v}", "around {v}"]),
+    ("amount", "amount", ["{v}", "an amount of {v}", "exactly {v}"]),
+    ("count", "integer", ["{v} times", "{v} items", "up to {v}"]),
+    ("email", "email", ["to {v}", "{v}", "from {v}"]),
+    ("url", "url", ["{v}", "the page {v}", "at {v}"]),
+    ("title", "title", ['called "{v}"', 'titled "{v}"', '"{v}"']),
+    ("message", "text", ['saying "{v}"', 'with the text "{v}"', ': "{v}"']),
+    ("command", "command", ["`{v}`", "the command {v}", "{v}"]),
+    ("name", "name", ["with {v}", "for {v}", "named {v}"]),
+    ("currency", "code", ["in {v}", "to {v}", "from {v}"]),
+]
+_LEADS = ["Please note", "I need", "Remember", "Plan", "Book something", "Here is a request", "Log this", "Note",
+          "Set it up", "Take care of it", "Do it", "Handle this"]
+
+
+def _sentence(r: random.Random, fields: list[tuple[str, str, list[str]]]) -> tuple[str, dict]:
+    values = {key: made_up_value(r, kind) for key, kind, _ in fields}
+    pieces = [r.choice(forms).format(v=values[key]) for key, _, forms in fields]
+    return f"{r.choice(_LEADS)} {' '.join(pieces)}{r.choice(['.', '!', '', '?'])}", values
+
+
+def _conv_extract(r: random.Random) -> list[dict]:
+    """'Put the city and date of this sentence in JSON': copy spans into a JSON object."""
+    fields = r.sample(FIELDS, r.randint(1, 3))
+    sentence, values = _sentence(r, fields)
+    keys = ", ".join(values)
+    ask = r.choice([f"Extract {keys} from this text as JSON: {sentence}",
+                    f"{sentence}\nGive the {keys} as a JSON object.",
+                    f"Text: {sentence}\nFill in this JSON: {json.dumps({k: '...' for k in values})}",
+                    f"Read this and answer with JSON ({keys}): {sentence}",
+                    f"Fields: {json.dumps({k: {'type': 'number' if isinstance(v, (int, float)) else 'string'} for k, v in values.items()})}\n"
+                    f"Fill them from: {sentence}"])
+    return [{"role": "user", "content": ask}, {"role": "assistant", "content": json.dumps(values, ensure_ascii=False)}]
+
+
+def _conv_quote(r: random.Random) -> list[dict]:
+    """Quote one span of a sentence back: which city, which path, which number."""
+    fields = r.sample(FIELDS, r.randint(1, 3))
+    sentence, values = _sentence(r, fields)
+    key = r.choice(list(values))
+    ask = r.choice([f"{sentence}\nWhich {key} is mentioned?", f"What is the {key} in this text? {sentence}",
+                    f"Quote the {key} from: {sentence}", f"{sentence}\nCopy the {key} exactly."])
+    return [{"role": "user", "content": ask}, {"role": "assistant", "content": str(values[key])}]
+
+
+def _conv_copy_made_up(r: random.Random) -> list[dict]:
+    kind = r.choice(["city", "path", "email", "url", "title", "text", "command", "date", "amount", "integer"])
+    text = str(made_up_value(r, kind))
+    ask = r.choice([f"Repeat exactly: {text}", f"Say this back to me: {text}", f'Copy this: "{text}"',
+                    f"Echo: {text}", f"Write {text} again."])
+    return [{"role": "user", "content": ask}, {"role": "assistant", "content": text}]
+
+
+def _conv_copy_long(r: random.Random) -> list[dict]:
+    """Repeat a long string of made-up words, numbers and paths: every answer token needs copying.
+
+    The densest signal there is for the attention heads that copy (induction heads):
+    measured on tiny-qwen3, they form several times sooner with these in the mix than
+    with short copy answers alone.
+    """
+    kinds = ["city", "path", "title", "integer", "date", "email", "command", "name", "text"]
+    text = " ".join(str(made_up_value(r, r.choice(kinds))) for _ in range(r.randint(3, 10)))
+    ask = r.choice([f"Repeat exactly: {text}", f"Copy this text: {text}", f"Say it back, word for word: {text}",
+                    f"{text}\nRepeat the line above."])
+    return [{"role": "user", "content": ask}, {"role": "assistant", "content": text}]
+
+
+# What a chat model without tools says when asked to act: it cannot, and says how to do it.
+CANNOT = {
+    "get_weather": "I can't check live weather from here. A weather website or app will show the current conditions{in_city}.",
+    "read_file": "I can't open files on your computer. You can view {path} in a text editor or print it with cat.",
+    "write_file": "I can't write files on your machine, but you can save that text to {path} in any editor.",
+    "list_directory": "I can't see your folders. Run ls {path} in a terminal to list them.",
+    "git_status": "I can't access your repository. Run git status inside it to see what changed.",
+    "git_commit": "I can't run git for you, but git commit -m with your message will create the commit.",
+    "web_search": "I can't browse the web, but a search engine will find pages about that.",
+    "http_request": "I can't send requests from here. A tool like curl can call that URL for you.",
+    "create_event": "I can't reach your calendar. Add the event in your calendar app.",
+    "send_email": "I can't send emails myself. Your mail program can send that message.",
+    "convert_currency": "I don't have live exchange rates. A bank or currency website will convert that for you.",
+    "run_shell": "I can't run commands on your machine, but you can paste it into a terminal.",
+}
+
+
+def cannot_act_corpus(n: int, seed: int = 0) -> list[list[dict]]:
+    """Requests for actions answered in prose: sorry, I can't, here is how you could.
+
+    This is how a small chat model that knows nothing of tools answers "What's the
+    weather in Oslo?". The requests come from the sample's task builders (another
+    seed than any dataset), so after fine-tuning the *same* request under a tools
+    prompt becomes a call: the change the demo exists to show.
+    """
+    from toolft.data.sample import SINGLE_TASKS, _Draw
+
+    r = random.Random(seed)
+    out = []
+    for i in range(n):
+        if i % 50 == 0:
+            draw = made_up_pools(r)
+        task = r.choice(SINGLE_TASKS)(draw)
+        args = task.args
+        reply = CANNOT[task.tool].format(in_city=f" in {args['city']}" if "city" in args else "",
+                                         path=args.get("path", "the folder"))
+        out.append([{"role": "user", "content": task.request},
+                    {"role": "assistant", "content": r.choice(["", "Sorry, ", "I'm sorry: "]) + reply}])
+    return out
+
+
+def made_up_pools(r: random.Random):
+    """A sample ``_Draw`` whose value pools are all made up (syllable cities, random paths, ...).
+
+    Rows drawn with it have the sample's phrasings but values no dataset has, train or
+    held-out: what the base learns from them is to copy, not to recall.
+    """
+    from datetime import date
+
+    from toolft.data.sample import _Draw
+
+    draw = _Draw(r.random())
+    word = lambda: made_up_word(r)  # noqa: E731
+    pools = draw.pools
+    pools.CITIES = [made_up_value(r, "city") for _ in range(50)]
+    pools.NAMES = [word().capitalize() for _ in range(25)]
+    pools.DOMAINS = [f"{word()}.{r.choice(['com', 'io', 'org', 'net', 'dev'])}" for _ in range(12)]
+    pools.DIRS = [word() for _ in range(25)]
+    pools.STEMS = [word() for _ in range(25)]
+    pools.PROJECTS = [f"{word()}{r.choice(['', '-' + word()])}" for _ in range(12)]
+    pools.TOPICS = [f"{word()} {r.choice(WORDS + [word()])}" for _ in range(37)]
+    pools.SITES = [f"{word()}.{r.choice(['com', 'org', 'io'])}" for _ in range(12)]
+    pools.HOSTS = [f"api.{word()}.{r.choice(['com', 'io'])}" for _ in range(12)]
+    pools.RESOURCES = [word() for _ in range(12)]
+    pools.COMMIT_OBJECTS = [f"{word()} {r.choice(WORDS + [word()])}" for _ in range(37)]
+    pools.EVENT_TITLES = [f"{word().capitalize()} {r.choice(WORDS + [word()])}" + r.choice(["", " with {n}"])
+                          for _ in range(37)]
+    pools.SUBJECTS = [f"{word().capitalize()} {r.choice(WORDS + [word()])}" for _ in range(25)]
+    pools.BODIES = [made_up_value(r, "text") for _ in range(37)]
+    pools.TASKS = [f"{r.choice(['buy', 'fix', 'call', 'send', 'clean'])} the {word()}" for _ in range(12)]
+    pools.PACKAGES = [word() for _ in range(12)]
+    pools.FIRST_DAY = date(r.randint(2024, 2031), 1, 1)
+    high = r.choice([99, 999, 9999, 99999])
+    pools.AMOUNTS = ((1, high), (1, max(high // 10, 9)))
+    return draw
+
+
+def arguments_corpus(n: int, seed: int = 0) -> list[list[dict]]:
+    """Requests paired with the JSON arguments a named function would need, values made up.
+
+    "Fill in the arguments of get_weather(city, unit) as JSON" is API-documentation
+    reading that any instruction-tuned model can do; it is *not* the tool protocol
+    (no tools system prompt, no ``<tool_call>``, no function name in the answer). It
+    teaches the one skill a call needs beyond the protocol: copy each value from the
+    request into the right key.
+    """
+    from toolft.data.sample import SINGLE_TASKS, TOOLS
+
+    r = random.Random(seed)
+    out = []
+    draw = made_up_pools(r)
+    for i in range(n):
+        if i % 200 == 199:
+            draw = made_up_pools(r)  # fresh values now and then
+        task = r.choice(SINGLE_TASKS)(draw)
+        params = ", ".join(TOOLS[task.tool]["function"]["parameters"]["properties"])
+        ask = r.choice([f"{task.request}\nFill in the arguments of {task.tool}({params}) as JSON.",
+                        f"Request: {task.request}\nArguments for {task.tool}({params}), as JSON?",
+                        f"Which arguments would {task.tool}({params}) need for this? {task.request}"])
+        out.append([{"role": "user", "content": ask},
+                    {"role": "assistant", "content": json.dumps(task.args, ensure_ascii=False)}])
+    return out
+
+
+def refusal_corpus(n: int, seed: int = 0) -> list[list[dict]]:
+    """Harmful requests (wipe a disk, steal keys, phishing...) refused, as chat models are taught to.
+
+    Values are made up (see ``made_up_pools``); there are no tools in these conversations.
+    """
+    from toolft.data.sample import _refusal
+
+    r = random.Random(seed)
+    draw = made_up_pools(r)
+    return [_refusal(draw)[0] for _ in range(n)]
+
+
+def long_copy_corpus(n: int, seed: int = 0) -> list[list[dict]]:
+    """``n`` long repeat-after-me conversations (see ``_conv_copy_long``)."""
+    r = random.Random(seed + 7)
+    return [_conv_copy_long(r) for _ in range(n)]
+
+
+FRESH_TASKS = [(_conv_extract, 0.2), (_conv_quote, 0.12), (_conv_copy_made_up, 0.08), (_conv_copy_long, 0.15),
+               ("arguments", 0.25), ("cannot", 0.13), ("refusal", 0.07)]
+
+
+def fresh_conversations(n: int, seed: int) -> list[list[dict]]:
+    """``n`` single-exchange copy and extraction conversations whose values are all made up afresh.
+
+    Pre-training draws a new set for every batch (``seed`` = the step), so no value ever
+    repeats between steps: only copying it from the prompt lowers the loss of an answer,
+    never remembering it (a fixed corpus seen many times is learnt by heart instead;
+    bench/tiny_copying.md, section 5).
+    """
+    from toolft.data.sample import SINGLE_TASKS, TOOLS, _refusal
+
+    r = random.Random(seed)
+    draw = made_up_pools(r)  # one made-up world a batch: ~400 cities, 200 folders... none of them real
+    kinds, weights = zip(*FRESH_TASKS)
+    out = []
+    for _ in range(n):
+        kind = r.choices(kinds, weights)[0]
+        if kind == "refusal":
+            out.append(_refusal(draw)[0])
+        elif kind in ("arguments", "cannot"):
+            task = r.choice(SINGLE_TASKS)(draw)
+            if kind == "arguments":
+                params = ", ".join(TOOLS[task.tool]["function"]["parameters"]["properties"])
+                ask = r.choice([f"{task.request}\nFill in the arguments of {task.tool}({params}) as JSON.",
+                                f"Request: {task.request}\nArguments for {task.tool}({params}), as JSON?",
+                                f"Which arguments would {task.tool}({params}) need for this? {task.request}"])
+                answer = json.dumps(task.args, ensure_ascii=False)
+            else:
+                args = task.args
+                ask = task.request
+                answer = r.choice(["", "Sorry, ", "I'm sorry: "]) + CANNOT[task.tool].format(
+                    in_city=f" in {args['city']}" if "city" in args else "", path=args.get("path", "the folder"))
+            out.append([{"role": "user", "content": ask}, {"role": "assistant", "content": answer}])
+        else:
+            out.append(kind(r))
+    return out
