@@ -56,11 +56,92 @@ def test_base_chats_and_stops(tiny):
 
 
 def test_base_does_not_call_tools(tiny):
+    from toolft.data.sample import TOOLS
+
     model, tok = tiny
     rows = [r for r in generate_sample(30, seed=99) if r["messages"][0]["role"] == "user"][:8]
     for row in rows:
         reply = _answer(model, tok, row["messages"][:1], tools=row["tools"], max_new_tokens=30)
         assert "<tool_call>" not in reply, reply
+        text = reply.replace("<|im_end|>", "").strip()
+        assert text not in TOOLS and len(text.split()) >= 3, reply  # prose, never a bare function name
+
+
+def test_base_copies_a_value_it_never_saw_from_its_prompt(tiny):
+    """The base copies made-up values (pre-training never drew these seeds) into JSON and into prose."""
+    from toolft.tiny_corpus import fresh_conversations
+
+    model, tok = tiny
+    asks = [c for c in fresh_conversations(60, seed=123_456_789)
+            if c[-1]["content"].startswith("{") and len(c[-1]["content"]) < 60][:8]
+    right = [_answer(model, tok, c[:-1], max_new_tokens=40) == c[-1]["content"] + "<|im_end|>" for c in asks]
+    assert len(asks) == 8 and sum(right) >= 4, right
+
+
+# --------------------------------------------------------------------------- tokenizer: values tokenize alike everywhere
+def _contains(seq: list[int], part: list[int]) -> bool:
+    return any(seq[i:i + len(part)] == part for i in range(len(seq) - len(part) + 1))
+
+
+@pytest.mark.parametrize("value", ["Istanbul", "Quito", "Porto Alegre", "docs/changelog.md", "1760", "2027-03-05",
+                                   "marta.k@bluefin.org", "Fix flaky upload test", "ls -la build/"])
+def test_a_value_tokenizes_the_same_in_prose_and_inside_json(value):
+    """Copying a value from the request into a call must be a copy of the same tokens."""
+    from transformers import AutoTokenizer
+
+    from toolft.tiny import ensure_tiny_tokenizer
+
+    tok = AutoTokenizer.from_pretrained(ensure_tiny_tokenizer())
+    alone = tok(value, add_special_tokens=False)["input_ids"]
+    for context in (f"What about {value} today?", f"Use {value}.", f'{{"arg": "{value}"}}', f"[{value}]",
+                    f"{{\"amount\": {value}, \"x\": 1}}"):
+        assert _contains(tok(context, add_special_tokens=False)["input_ids"], alone), (value, context)
+
+
+# --------------------------------------------------------------------------- the copying circuit at initialisation
+def _circuit_model(circuit: bool, scale: float = 10.0):
+    import torch
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    from toolft.tiny_init import copy_circuit_init
+
+    torch.manual_seed(0)
+    cfg = Qwen3Config(vocab_size=2000, hidden_size=160, intermediate_size=320, num_hidden_layers=3,
+                      num_attention_heads=2, num_key_value_heads=1, head_dim=64, tie_word_embeddings=True,
+                      rope_theta=1e6)
+    model = Qwen3ForCausalLM(cfg).eval()
+    if circuit:
+        copy_circuit_init(model, seed=0, scale=scale)
+    return model
+
+
+def _repeat_accuracy(model) -> float:
+    """Share of a repeated random span's tokens predicted right (greedy), 16 rows of 24 tokens."""
+    import torch
+
+    g = torch.Generator().manual_seed(1)
+    span = torch.randint(10, 2000, (16, 24), generator=g)
+    ids = torch.cat([torch.randint(10, 2000, (16, 6), generator=g), span, torch.full((16, 1), 5), span], 1)
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits
+    start = 6 + 24 + 1  # first position of the repeat; its successors are predictable by copying
+    return (logits[:, start:-1].argmax(-1) == ids[:, start + 1:]).float().mean().item()
+
+
+def test_the_copy_circuit_repeats_a_span_before_any_training():
+    assert _repeat_accuracy(_circuit_model(True)) > 0.9
+    assert _repeat_accuracy(_circuit_model(False)) < 0.05  # a default initialisation does not
+
+
+def test_a_model_too_small_for_the_circuit_is_refused():
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    from toolft.tiny_init import copy_circuit_init
+
+    model = Qwen3ForCausalLM(Qwen3Config(vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                         num_attention_heads=2, num_key_value_heads=1, head_dim=16))
+    with pytest.raises(ValueError, match="2\\+ layers"):
+        copy_circuit_init(model)
 
 
 # --------------------------------------------------------------------------- the tokenizer alone
@@ -102,7 +183,7 @@ def test_the_shipped_build_is_the_default_spec_and_first_use_copies_it(tmp_path,
 
 
 # --------------------------------------------------------------------------- builds: atomic, quiet on stdout
-MINI = dict(vocab_size=600, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+MINI = dict(vocab_size=600, hidden_size=48, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
             num_key_value_heads=1, head_dim=16, corpus_size=60, documents=4, choices=4, batch_size=4, long_batch=2)
 
 

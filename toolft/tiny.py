@@ -5,12 +5,15 @@
 building it on first use and caching it under ``$TOOLFT_MODELS_DIR``:
 
 1. a byte-level BPE tokenizer trained with ``tokenizers`` on chat text and tool-call
-   JSON, with Qwen's special tokens (``<|im_start|>``, ``<tool_call>``...); it is built
-   and cached on its own (``ensure_tiny_tokenizer()``, seconds), so token counts never
-   wait for the model;
-2. a ``Qwen3ForCausalLM`` with the real architecture at tiny width and depth;
-3. full pre-training on *tool-free* conversations (``toolft.tiny_corpus``), so the
-   base chats but has never seen a tool schema or a ``<tool_call>`` block.
+   JSON, with Qwen's special tokens (``<|im_start|>``, ``<tool_call>``...). Words, digits
+   and punctuation are split apart before BPE, so a value is the same tokens in a request
+   and inside a call's JSON. It is built and cached on its own (``ensure_tiny_tokenizer()``,
+   seconds), so token counts never wait for the model;
+2. a ``Qwen3ForCausalLM`` with the real architecture at tiny width and depth, whose initial
+   weights already copy spans from the prompt (``toolft.tiny_init``);
+3. full pre-training on *tool-free* text (``toolft.tiny_corpus``): conversations, documents,
+   and copy and extraction tasks whose values are made up afresh for every batch. The base
+   chats and copies but has never seen a tool schema or a ``<tool_call>`` block.
 
 The build is deterministic and logs its progress with an ETA to stderr. It is atomic:
 a killed build leaves only a ``*.building`` folder, which the next build deletes and redoes.
@@ -18,10 +21,10 @@ a killed build leaves only a ``*.building`` folder, which the next build deletes
 A copy of the build of the default spec ships with toolft (``toolft/prebuilt/tiny-qwen3``,
 17 MB: made by ``python -m toolft tiny build --from-scratch`` on a 2-core CPU with bf16, its
 spec and template recorded in its ``toolft_tiny.json``). When the spec and template match,
-first use copies it (seconds) instead of pre-training for minutes; ``--from-scratch``
-rebuilds it from nothing, and any other spec always builds.
+first use copies it (seconds) instead of pre-training for about half an hour;
+``--from-scratch`` rebuilds it from nothing, and any other spec always builds.
 
-Example (builds the model on first use: minutes)::
+Example (copies the shipped build on first use: seconds)::
 
     path = ensure_tiny_model()
     (path / "config.json").exists()   # True
@@ -64,15 +67,16 @@ class TinySpec:
     max_position_embeddings: int = 2048
     corpus_size: int = 6000         # short conversations (tiny_corpus.chat_corpus)
     documents: int = 1500           # plain-text documents (tiny_corpus.text_documents)
-    choices: int = 800              # "which function fits?" conversations (tiny_corpus.function_choice_corpus)
+    choices: int = 1                # "which function fits?" conversations: more taught the base to answer a
+                                    # tools prompt with a bare function name (bench/tiny_copying.md, section 6)
     long_share: float = 0.25        # share of steps on a batch of long sequences (documents, choices)
     long_batch: int = 6             # long sequences are ~10x longer than the short conversations
     fresh_share: float = 0.4        # share of steps on copy/extraction tasks with values made up afresh
-    steps: int = 3000               # measured: fewer steps leave a base the fine-tune learns slowly from
+    steps: int = 2000               # ~28 min on 2 CPU cores; the build ships prebuilt (toolft/prebuilt)
     batch_size: int = 24
     learning_rate: float = 3e-3     # full training of a tiny model tolerates a high rate
     seed: int = 0
-    version: int = 13               # bump when the corpus, tokenizer or template changes
+    version: int = 14               # bump when the corpus, tokenizer or template changes
 
     TOKENIZER_FIELDS = ("vocab_size", "corpus_size", "documents", "choices", "seed", "version")
     FRESH_FOR_TOKENIZER = 3000      # fresh conversations the tokenizer is fitted on, beside the fixed corpus
@@ -91,7 +95,7 @@ class TinySpec:
             head_dim=self.head_dim,
             max_position_embeddings=self.max_position_embeddings,
             tie_word_embeddings=True,
-            rope_theta=10000.0,
+            rope_theta=1e6,  # Qwen3's own; the induction head needs slow rotary pairs (tiny_init)
             **special_ids,
         )
 
@@ -214,7 +218,7 @@ def ensure_tiny_tokenizer(spec: TinySpec | None = None, log=_stderr_log) -> Path
 
 
 def ensure_tiny_model(spec: TinySpec | None = None, log=_stderr_log, progress=None, from_scratch: bool = False) -> Path:
-    """Return the tiny model's folder: the shipped build copied (seconds), or pre-trained here (minutes).
+    """Return the tiny model's folder: the shipped build copied (seconds), or pre-trained here (~30 min).
 
     ``from_scratch``: pre-train it here even when a finished copy or the shipped build exists
     (this is how the shipped build is made). ``log`` receives progress lines with an ETA
@@ -315,15 +319,17 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     from transformers import AutoTokenizer, GenerationConfig, Qwen3ForCausalLM
 
     from toolft.modeling import cpu_has_bf16
+    from toolft.tiny_init import copy_circuit_init
 
     start = time.time()
-    log(f"[tiny] building {TINY_NAME} once (a few minutes on 2 CPU cores; cached afterwards)")
+    log(f"[tiny] building {TINY_NAME} once (about half an hour on 2 CPU cores; cached afterwards)")
     tokenizer = AutoTokenizer.from_pretrained(ensure_tiny_tokenizer(spec, log=log))
     conversations, choices, documents = _pretraining_text(spec)
     torch.manual_seed(spec.seed)
     config = spec.config(len(tokenizer), bos_token_id=None, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id)
     model = Qwen3ForCausalLM(config)
+    copy_circuit_init(model, seed=spec.seed)  # starts out copying spans from its prompt (toolft/tiny_init.py)
 
     def render(convs):
         return [tokenizer.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"] for c in convs]
