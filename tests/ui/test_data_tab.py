@@ -130,7 +130,7 @@ def test_sample_gives_every_kind_split_by_kind_and_figures():
     histogram = out[LENGTHS]
     # max_length 2048 is far past the longest row: said in words, so the bars keep their width
     assert histogram.layout.annotations[0].text == "max_length 2048: 0 rows cut (beyond the longest row)"
-    assert histogram.layout.xaxis.range[1] < 600 and not histogram.layout.shapes
+    assert histogram.layout.xaxis.range[1] < 1024 and not histogram.layout.shapes  # longest row: ~760 tokens
     assert sum(histogram.data[0].y) == 120
     near = use_sample(120, {"training": {"max_length": 200}})[LENGTHS]
     assert near.layout.shapes[0].x0 == 200 and near.layout.xaxis.range[0] < 200 < near.layout.xaxis.range[1]

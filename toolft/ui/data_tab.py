@@ -319,7 +319,7 @@ def figures(view: DataView | None):
         cut_note = f"max_length {view.max_length}: {tokens['over_max_length']} rows cut"
         if view.max_length <= high + 2 * (high - low + pad):  # near enough to draw on the same axis
             lengths.add_vline(x=view.max_length, line_dash="dash", line_color="crimson", annotation_text=cut_note)
-            high = max(high, view.max_length)
+            low, high = min(low, view.max_length), max(high, view.max_length)  # in view even below every row
         else:  # far beyond the longest row: a line there would squeeze the bars to slivers
             lengths.add_annotation(text=f"{cut_note} (beyond the longest row)", xref="paper", yref="paper",
                                    x=1, y=1.1, showarrow=False)
