@@ -19,7 +19,8 @@ STEPS = 24
 def short_recipe():
     recipe = load_recipe("tiny-cpu")
     for key, value in [("data.sample_rows", 120), ("training.max_steps", STEPS), ("training.save_steps", 4),
-                       ("training.logging_steps", 1), ("name", "resumable")]:
+                       ("training.logging_steps", 1), ("training.per_device_train_batch_size", 2),
+                       ("name", "resumable")]:
         recipe = replace_field(recipe, key, value)
     return recipe
 

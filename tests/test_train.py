@@ -94,6 +94,7 @@ def trained_run(tmp_path_factory, tiny_model_path):
     recipe = load_recipe("tiny-cpu")
     recipe = replace_field(recipe, "data.sample_rows", 160)
     recipe = replace_field(recipe, "training.max_steps", 40)
+    recipe = replace_field(recipe, "training.per_device_train_batch_size", 2)  # half the CPU time a step
     recipe = replace_field(recipe, "training.logging_steps", 2)
     recipe_path = save_recipe(recipe, root / "short.yaml")
     run_dir = root / "run"

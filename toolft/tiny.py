@@ -72,7 +72,7 @@ class TinySpec:
     long_share: float = 0.25        # share of steps on a batch of long sequences (documents, choices)
     long_batch: int = 6             # long sequences are ~10x longer than the short conversations
     fresh_share: float = 0.4        # share of steps on copy/extraction tasks with values made up afresh
-    steps: int = 2000               # ~28 min on 2 CPU cores; the build ships prebuilt (toolft/prebuilt)
+    steps: int = 2000               # ~25 min on 2 CPU cores; the build ships prebuilt (toolft/prebuilt)
     batch_size: int = 24
     learning_rate: float = 3e-3     # full training of a tiny model tolerates a high rate
     seed: int = 0
@@ -243,6 +243,7 @@ def tiny_model_ready(spec: TinySpec | None = None) -> bool:
 
 
 def fresh_conversations(n: int, seed: int):
+    """``tiny_corpus.fresh_conversations``: ``n`` copy and extraction tasks with made-up values."""
     from toolft.tiny_corpus import fresh_conversations as make
 
     return make(n, seed)
@@ -263,15 +264,14 @@ PRE_SPLIT = r"\p{L}+|\p{N}|[^\p{L}\p{N}]+"
 
 
 def _bpe(texts: list[str], vocab_size: int):
-    """A byte-level BPE without the regex pre-split: merges may cross spaces and punctuation.
+    """A byte-level BPE over :data:`PRE_SPLIT` pieces: merges never cross a word, digit or punctuation run.
 
-    The repetitive JSON of tool schemas then becomes few tokens: sample rows are
-    ~215 tokens instead of ~530 with GPT-2's pre-split, so pre-training and the CPU
-    fine-tune both run ~2.5x more examples per second. This works because the
-    pre-training corpus has documents with the same vocabulary: measured, a token
-    that never occurs in pre-training keeps an untrained embedding that LoRA cannot
-    reach (with a tokenizer fitted on tool rows the model never read, the fine-tune's
-    loss stalled near 6.5)."""
+    A value is then the same tokens wherever it stands, which copying needs. The cost is
+    length: a sample row is ~420 tokens instead of ~215 with merges across spaces (the
+    tokenizer before bench/tiny_copying.md, section 7). Pre-training has documents with the
+    same vocabulary as tool rows: measured, a token that never occurs in pre-training keeps an
+    untrained embedding that LoRA cannot reach (with a tokenizer fitted on tool rows the model
+    never read, the fine-tune's loss stalled near 6.5)."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())

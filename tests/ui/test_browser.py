@@ -346,7 +346,7 @@ def test_edit_launch_watch_cancel_resume(app_url, tmp_path):
 
     with app_page(app_url, height=1100) as page:
         page.get_by_role("tab", name="Recipe").click()
-        for label, value in (("Sample rows", "60"), ("Max steps", "40"),
+        for label, value in (("Sample rows", "60"), ("Max steps", "40"), ("Batch size per device", "2"),
                              ("Checkpoint every (steps)", "3"), ("Log every (steps)", "1")):
             box = page.get_by_label(label, exact=True)
             box.fill(value)
