@@ -15,7 +15,8 @@ building it on first use and caching it under ``$TOOLFT_MODELS_DIR``:
    and copy and extraction tasks whose values are made up afresh for every batch. The base
    chats and copies but has never seen a tool schema or a ``<tool_call>`` block.
 
-The build is deterministic and logs its progress with an ETA to stderr. It is atomic:
+The build's text and seeds are deterministic (its arithmetic on a CPU need not be; README, known
+limits). It logs its progress with an ETA to stderr. It is atomic:
 a killed build leaves only a ``*.building`` folder, which the next build deletes and redoes.
 
 A copy of the build of the default spec ships with toolft (``toolft/prebuilt/tiny-qwen3``,
