@@ -26,19 +26,17 @@ from __future__ import annotations
 import json
 import random
 
+from toolft.data.invented import DIRS, WORDS, made_up_pools, made_up_value
+
 NAMES = ["Alice", "Bob", "Carla", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Ivan", "Jun",
          "Kofi", "Lena", "Marco", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq"]
 CAPITALS = {"France": "Paris", "Japan": "Tokyo", "Kenya": "Nairobi", "Peru": "Lima", "Italy": "Rome",
             "Canada": "Ottawa", "Egypt": "Cairo", "Spain": "Madrid", "Norway": "Oslo", "India": "New Delhi",
             "Brazil": "Brasilia", "Germany": "Berlin", "Chile": "Santiago", "Ghana": "Accra",
             "Poland": "Warsaw", "Vietnam": "Hanoi", "Portugal": "Lisbon", "Greece": "Athens"}
-WORDS = ["apple", "river", "stone", "cloud", "lamp", "garden", "rocket", "violin", "forest", "pixel",
-         "silver", "harbor", "candle", "meadow", "engine", "falcon", "copper", "island", "velvet", "tunnel",
-         "report", "budget", "server", "notes", "config", "backup", "photos", "draft", "invoice", "logs"]
 CITIES = ["London", "Paris", "Tokyo", "Berlin", "Madrid", "Oslo", "Cairo", "Lima", "Sydney", "Toronto",
           "Seoul", "Dublin", "Prague", "Vienna", "Nairobi", "Austin", "Denver", "Boston", "Mumbai", "Rome"]
 EXTS = ["py", "txt", "md", "json", "csv", "yaml", "log", "js"]
-DIRS = ["src", "docs", "data", "notes", "tests", "config", "scripts", "reports"]
 SYSTEMS = ["You are a helpful assistant.", "You are a friendly chatbot.",
            "You are a concise assistant. Answer briefly.", "You are a helpful, honest assistant."]
 HOWTO = [
@@ -303,59 +301,6 @@ def function_choice_corpus(n: int, seed: int = 0) -> list[list[dict]]:
 
 
 # ------------------------------------------------------------------ fresh copy tasks
-_ONSETS = ["b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "tr", "st", "ch",
-           "sh", "kr", "pl", "gr", "th", "qu", "w", "y", "j", "c", "dr"]
-_VOWELS = ["a", "e", "i", "o", "u", "ai", "ou", "ea", "io", "y"]
-_CODAS = ["", "", "", "n", "r", "s", "l", "m", "k", "t", "nd", "st", "rg", "x"]
-_EXTS = ["py", "md", "txt", "json", "yaml", "csv", "log", "toml", "js", "ts", "rs", "go", "html", "sql", "ini"]
-_SEPARATORS = ["/", "-", "_", "."]
-
-
-def made_up_word(r: random.Random, syllables: tuple[int, int] = (1, 3)) -> str:
-    """A pronounceable made-up word ("vorelta"); tokenized into pieces like any rare name."""
-    return "".join(r.choice(_ONSETS) + r.choice(_VOWELS) + r.choice(_CODAS)
-                   for _ in range(r.randint(*syllables)))
-
-
-def made_up_value(r: random.Random, kind: str):
-    """A random value of one kind (city, path, number...) for copy and extraction tasks."""
-    word = lambda: made_up_word(r)  # noqa: E731
-    if kind == "city":
-        name = word().capitalize()
-        return name if r.random() < 0.75 else f"{r.choice(['San', 'New', 'Port', 'Lake', word().capitalize()])} {name}"
-    if kind == "name":
-        return word().capitalize()
-    if kind == "path":
-        parts = [r.choice([word(), r.choice(WORDS), r.choice(DIRS)]) for _ in range(r.randint(1, 3))]
-        return "/".join(parts) + (f".{r.choice(_EXTS)}" if r.random() < 0.8 else "")
-    if kind == "folder":
-        return "/".join(r.choice([word(), r.choice(DIRS)]) for _ in range(r.randint(1, 2)))
-    if kind == "integer":
-        return r.choice([r.randint(1, 99), r.randint(100, 9999), r.randint(10, 500) * 10])
-    if kind == "amount":
-        return r.choice([r.randint(1, 5000), round(r.uniform(1, 999), 2), r.randint(1, 90) * 50])
-    if kind == "date":
-        return f"20{r.randint(24, 31)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
-    if kind == "time":
-        return f"{r.randint(0, 23):02d}:{r.choice(['00', '05', '10', '15', '20', '30', '40', '45', '50'])}"
-    if kind == "email":
-        return f"{word()}{r.choice(['', '.', '_'])}{word() if r.random() < 0.4 else ''}@{word()}.{r.choice(['com', 'org', 'io', 'net', 'dev'])}"
-    if kind == "url":
-        return f"https://{r.choice(['api.', 'www.', ''])}{word()}.{r.choice(['com', 'io', 'org'])}/{word()}" + (
-            f"/{r.randint(1, 999)}" if r.random() < 0.5 else "")
-    if kind == "code":
-        return r.choice(["USD", "EUR", "GBP", "JPY", "SEK", "NOK", "MXN", "BRL", "ZAR", "KRW", "PLN", "TRY"])
-    if kind == "title":
-        words = [r.choice(WORDS + [word()]) for _ in range(r.randint(1, 4))]
-        return " ".join(words).capitalize()
-    if kind == "text":
-        return " ".join(r.choice(WORDS + [word(), word()]) for _ in range(r.randint(2, 7))).capitalize() + r.choice([".", "!", ""])
-    if kind == "command":
-        return r.choice([f"ls -la {made_up_value(r, 'folder')}", f"cat {made_up_value(r, 'path')}",
-                         f"grep -rn {word()} {made_up_value(r, 'folder')}", f"python {word()}.py",
-                         f"echo {word()}", f"mkdir -p {made_up_value(r, 'folder')}", f"wc -l {made_up_value(r, 'path')}",
-                         f"git log -n {r.randint(1, 20)}", f"npm run {word()}", f"du -sh {made_up_value(r, 'folder')}"])
-    raise ValueError(kind)
 
 
 # (JSON key, value kind, ways to mention it in a sentence)
@@ -456,7 +401,7 @@ def cannot_act_corpus(n: int, seed: int = 0) -> list[list[dict]]:
     seed than any dataset), so after fine-tuning the *same* request under a tools
     prompt becomes a call: the change the demo exists to show.
     """
-    from toolft.data.sample import SINGLE_TASKS, _Draw
+    from toolft.data.sample import SINGLE_TASKS
 
     r = random.Random(seed)
     out = []
@@ -470,42 +415,6 @@ def cannot_act_corpus(n: int, seed: int = 0) -> list[list[dict]]:
         out.append([{"role": "user", "content": task.request},
                     {"role": "assistant", "content": r.choice(["", "Sorry, ", "I'm sorry: "]) + reply}])
     return out
-
-
-def made_up_pools(r: random.Random):
-    """A sample ``_Draw`` whose value pools are all made up (syllable cities, random paths, ...).
-
-    Rows drawn with it have the sample's phrasings but values no dataset has, train or
-    held-out: what the base learns from them is to copy, not to recall.
-    """
-    from datetime import date
-
-    from toolft.data.sample import _Draw
-
-    draw = _Draw(r.random())
-    word = lambda: made_up_word(r)  # noqa: E731
-    pools = draw.pools
-    pools.CITIES = [made_up_value(r, "city") for _ in range(50)]
-    pools.NAMES = [word().capitalize() for _ in range(25)]
-    pools.DOMAINS = [f"{word()}.{r.choice(['com', 'io', 'org', 'net', 'dev'])}" for _ in range(12)]
-    pools.DIRS = [word() for _ in range(25)]
-    pools.STEMS = [word() for _ in range(25)]
-    pools.PROJECTS = [f"{word()}{r.choice(['', '-' + word()])}" for _ in range(12)]
-    pools.TOPICS = [f"{word()} {r.choice(WORDS + [word()])}" for _ in range(37)]
-    pools.SITES = [f"{word()}.{r.choice(['com', 'org', 'io'])}" for _ in range(12)]
-    pools.HOSTS = [f"api.{word()}.{r.choice(['com', 'io'])}" for _ in range(12)]
-    pools.RESOURCES = [word() for _ in range(12)]
-    pools.COMMIT_OBJECTS = [f"{word()} {r.choice(WORDS + [word()])}" for _ in range(37)]
-    pools.EVENT_TITLES = [f"{word().capitalize()} {r.choice(WORDS + [word()])}" + r.choice(["", " with {n}"])
-                          for _ in range(37)]
-    pools.SUBJECTS = [f"{word().capitalize()} {r.choice(WORDS + [word()])}" for _ in range(25)]
-    pools.BODIES = [made_up_value(r, "text") for _ in range(37)]
-    pools.TASKS = [f"{r.choice(['buy', 'fix', 'call', 'send', 'clean'])} the {word()}" for _ in range(12)]
-    pools.PACKAGES = [word() for _ in range(12)]
-    pools.FIRST_DAY = date(r.randint(2024, 2031), 1, 1)
-    high = r.choice([99, 999, 9999, 99999])
-    pools.AMOUNTS = ((1, high), (1, max(high // 10, 9)))
-    return draw
 
 
 def arguments_corpus(n: int, seed: int = 0) -> list[list[dict]]:

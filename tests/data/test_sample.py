@@ -15,9 +15,9 @@ JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": 
               "object": dict}
 
 
-@pytest.fixture(scope="module")
-def rows() -> list[dict]:
-    return generate_sample(600, seed=0)
+@pytest.fixture(scope="module", params=[0.0, 0.5], ids=["listed-values", "half-invented"])
+def rows(request) -> list[dict]:
+    return generate_sample(600, seed=0, invented_share=request.param)
 
 
 def kind_of(record: dict) -> str:
@@ -279,3 +279,47 @@ def test_held_out_rows_have_the_same_shape_as_training_rows():
     assert Counter(map(kind_of, held)) == Counter(map(kind_of, train))  # same kinds, same shares
     with pytest.raises(ValueError, match="pools must be one of"):
         generate_sample(5, pools="test")
+
+
+# --------------------------------------------------------------------------- invented values
+def _call_values(rows: list[dict], key: str) -> list[str]:
+    return [call["function"]["arguments"][key] for row in rows for m in row["messages"] for call in m.get("tool_calls") or []
+            if key in call["function"]["arguments"]]
+
+
+def test_invented_rows_replace_a_share_of_rows_and_leave_the_others_as_they_were():
+    from toolft.data.sample import CITIES, HELDOUT
+
+    listed, mixed = generate_sample(400, seed=2), generate_sample(400, seed=2, invented_share=0.5)
+    same = [a == b for a, b in zip(listed, mixed)]
+    assert 0.35 <= sum(same) / 400 <= 0.65
+    assert [a["kind"] for a in listed] == [b["kind"] for b in mixed]  # same kinds in the same order
+    changed = [b for b, s in zip(mixed, same) if not s]
+    cities = _call_values(changed, "city")
+    assert len(cities) >= 10 and not set(cities) & set(CITIES + HELDOUT["CITIES"])
+    assert len(set(cities)) >= len(cities) / 2  # not one short list again
+    assert generate_sample(50, seed=2, invented_share=1.0) == generate_sample(50, seed=2, invented_share=1.0)
+
+
+def test_invented_values_that_spell_a_held_out_value_are_left_out():
+    """Invented words can happen to spell a held-out value ("Dakar"); those are left out, so the held-out
+    scorecard keeps measuring copying."""
+    import random
+
+    from toolft.data.invented import made_up_pools
+    from toolft.data.sample import HELDOUT, _without_heldout
+
+    world = made_up_pools(random.Random(1))
+    world.pools.CITIES[:4] = ["Dakar", "Port Dakar", "Dakarville", "Santa Fe"]
+    world.pools.TOPICS[:1] = ["bonsai care tutorial"]
+    kept = _without_heldout(world).pools
+    assert "Dakarville" in kept.CITIES and not {"Dakar", "Port Dakar", "Santa Fe"} & set(kept.CITIES)
+    assert "bonsai care tutorial" not in kept.TOPICS and len(kept.TOPICS) > 10
+    text = json.dumps(generate_sample(1000, seed=0, invented_share=1.0), ensure_ascii=False)
+    assert [(name, v) for name, v in _pool_values(HELDOUT) if _whole_word(v, text)] == []
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.5])
+def test_an_invented_share_outside_zero_to_one_is_refused(share):
+    with pytest.raises(ValueError, match="invented_share must be between 0 and 1"):
+        generate_sample(5, invented_share=share)

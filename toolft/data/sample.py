@@ -27,8 +27,11 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from toolft.data.invented import made_up_pools
 
 
 KINDS = ("single_call", "parallel_calls", "multi_step", "clarification", "refusal", "no_tool")
@@ -36,6 +39,7 @@ KINDS = ("single_call", "parallel_calls", "multi_step", "clarification", "refusa
 _WEIGHTS = {"single_call": 6, "parallel_calls": 3, "multi_step": 3,
             "clarification": 3, "refusal": 2, "no_tool": 3}
 REFUSAL_OPENERS = ("I can't", "I cannot", "I won't", "Sorry, I can't")
+INVENTED_WORLD_ROWS = 20  # invented rows share one set of invented values for this many rows (a few draws each)
 
 
 # --------------------------------------------------------------------------- tool schemas
@@ -182,6 +186,9 @@ HELDOUT = {
     "PACKAGES": ["httpx", "polars", "fastapi", "black", "typer", "scipy"],
 }
 POOL_NAMES = ("train", "heldout")
+# any held-out value as a whole word, lower case ("{n}" placeholders of titles left out)
+_HELDOUT_WORD = re.compile(r"(?<![^\W\d_])(?:" + "|".join(
+    re.escape(re.sub(r"\{\w+\}", "", v).strip().lower()) for values in HELDOUT.values() for v in values) + r")(?![^\W\d_])")
 
 
 class _Pools:
@@ -883,15 +890,21 @@ def _tool_subset(rng: random.Random, needed: list[str]) -> list[dict]:
     return [copy.deepcopy(TOOLS[name]) for name in names]
 
 
-def generate_sample(n: int = 600, seed: int = 0, pools: str = "train") -> list[dict]:
-    """Generate n tool-calling conversations, deterministic for (n, seed, pools).
+def generate_sample(n: int = 600, seed: int = 0, pools: str = "train", invented_share: float = 0.0) -> list[dict]:
+    """Generate n tool-calling conversations, deterministic for (n, seed, pools, invented_share).
 
     Each record is ``{"messages": [...], "tools": [...]}`` in TRL's conversational format.
     ``pools="heldout"`` draws cities, names, paths, queries, titles, amounts, dates... from
     :data:`HELDOUT`, values that no training row (``pools="train"``, the default) contains:
     scoring on such rows measures copying from the request, not memory.
 
-    Raises ValueError for ``n < 1`` or an unknown ``pools``.
+    ``invented_share`` (0 to 1) is the share of rows whose values are invented words instead
+    (:func:`toolft.data.invented.made_up_pools`: "Vorelta", "quarn/blesk.toml"; a new set every
+    :data:`INVENTED_WORLD_ROWS` rows). A small model learns a short list of values by heart; on
+    invented values only copying from the request is right. The other rows are exactly those
+    of ``invented_share=0`` (the draw of which rows are invented uses its own generator).
+
+    Raises ValueError for ``n < 1``, an unknown ``pools`` or a share outside [0, 1].
 
     >>> a, b = generate_sample(50, seed=1), generate_sample(50, seed=1, pools="heldout")
     >>> any("Quito" in json.dumps(r) for r in a), len(b)
@@ -899,11 +912,35 @@ def generate_sample(n: int = 600, seed: int = 0, pools: str = "train") -> list[d
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
+    if not 0.0 <= invented_share <= 1.0:
+        raise ValueError(f"invented_share must be between 0 and 1, got {invented_share}")
     rng = _Draw(seed, pools)
+    inventor = random.Random(f"invented-{seed}")
+    world = None
     records = []
-    for kind in _kind_schedule(n, rng):
-        system = [_say("system", rng.choice(SYSTEM_PROMPTS))] if rng.random() < 0.5 else []
-        messages, needed = _BUILDERS[kind](rng)
-        # the kind is stated: the generator knows it, and the Data tab's rule need not guess it
-        records.append({"messages": system + messages, "tools": _tool_subset(rng, needed), "kind": kind})
+    for i, kind in enumerate(_kind_schedule(n, rng)):
+        record = _record(rng, kind)  # always drawn, so the other rows do not depend on the share
+        if invented_share and inventor.random() < invented_share:
+            if world is None or i % INVENTED_WORLD_ROWS == 0:
+                world = _without_heldout(made_up_pools(inventor))
+            record = _record(world, kind)
+        records.append(record)
     return records
+
+
+def _without_heldout(draw: _Draw) -> _Draw:
+    """``draw`` with every invented value that holds a :data:`HELDOUT` word ("Dakar", "Port Dakar")
+    left out of its pools: held-out rows must stay values that no training row has."""
+    pools = draw.pools
+    for name in HELDOUT:
+        kept = [v for v in getattr(pools, name) if not _HELDOUT_WORD.search(v.lower())]
+        setattr(pools, name, kept or getattr(_Pools("train"), name))
+    return draw
+
+
+def _record(draw: _Draw, kind: str) -> dict:
+    """One row of ``kind``, its values from ``draw``'s pools."""
+    system = [_say("system", draw.choice(SYSTEM_PROMPTS))] if draw.random() < 0.5 else []
+    messages, needed = _BUILDERS[kind](draw)
+    # the kind is stated: the generator knows it, and the Data tab's rule need not guess it
+    return {"messages": system + messages, "tools": _tool_subset(draw, needed), "kind": kind}
