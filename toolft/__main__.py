@@ -32,6 +32,17 @@ class UsageError(Exception):
     """A user-facing problem: printed as one line, exit code 2."""
 
 
+def share(text: str) -> float:
+    """argparse type: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """argparse type: a whole number of at least 1."""
     try:
@@ -51,7 +62,7 @@ def cmd_data_sample(args) -> int:
     from toolft.data.files import write_jsonl
     from toolft.data.sample import generate_sample
 
-    rows = generate_sample(args.n, seed=args.seed, pools=args.pools)
+    rows = generate_sample(args.n, seed=args.seed, pools=args.pools, invented_share=args.invented)
     write_jsonl(rows, args.out)
     print(f"wrote {len(rows)} rows to {args.out}")
     return 0
@@ -475,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--pools", choices=["train", "heldout"], default="train",
                    help="value pools: train (default) or heldout (cities, paths, amounts... no training row uses)")
+    p.add_argument("--invented", type=share, default=0.0, metavar="SHARE",
+                   help="share of rows (0-1) whose values are invented words instead (default 0)")
     p.set_defaults(func=cmd_data_sample)
     p = data.add_parser("check", help="read, convert and lint a dataset; summarise it")
     _data_source_args(p)

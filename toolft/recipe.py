@@ -129,6 +129,10 @@ class DataSettings:
                                    "synthetic tool-calling set. A few hundred rows is a minimum; thousands is usual.")
     sample_rows: int = _f(600, "How many rows of the bundled sample to generate when the data is 'sample'. More "
                                "rows teach more reliably and take longer.", min=10, max=100000)
+    invented_share: float = _f(0.0, "Share of the bundled sample's rows whose values (cities, paths, names, "
+                                    "queries...) are invented words, when the data is 'sample'. A small model learns "
+                                    "a short list of values by heart; an invented value can only be copied from the "
+                                    "request, which is what a tool call needs.", min=0.0, max=1.0)
     eval_fraction: float = _f(0.1, "Share of the rows held out for the eval loss and the base vs fine-tuned scorecard. "
                                    "Usual: 0.05-0.1. Zero leaves nothing to measure; a lot leaves less to learn from.", min=0.0, max=0.5)
     split_seed: int = _f(0, "Seed of the train / held-out split (and of the sample data).", min=0, max=2**32 - 1)

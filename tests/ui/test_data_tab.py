@@ -132,10 +132,20 @@ def test_sample_gives_every_kind_split_by_kind_and_figures():
     assert histogram.layout.annotations[0].text == "max_length 2048: 0 rows cut (beyond the longest row)"
     assert histogram.layout.xaxis.range[1] < 1024 and not histogram.layout.shapes  # longest row: ~760 tokens
     assert sum(histogram.data[0].y) == 120
-    near = use_sample(120, {"training": {"max_length": 200}})[LENGTHS]
+    near = use_sample(120, {"training": {"max_length": 200}, "data": {"invented_share": 0.0}})[LENGTHS]
     assert near.layout.shapes[0].x0 == 200 and near.layout.xaxis.range[0] < 200 < near.layout.xaxis.range[1]
     assert list(out[KINDS].data[0].y) == [out[VIEW].summary["categories"][k] for k in CATEGORIES]
     assert len(out[CALLS].data[0].y) == len(out[VIEW].summary["tools"]) == 12  # every tool, not the first 8
+
+
+def test_sample_shows_the_rows_the_recipe_trains_on_invented_values_included():
+    from toolft.data.sample import generate_sample
+
+    default = use_sample(40)  # no recipe yet: the default preset's share (tiny-cpu: half the rows invented)
+    assert "with invented values" in default[SUMMARY]
+    assert default[VIEW].result.records == generate_sample(40, seed=0, invented_share=0.5)
+    plain = use_sample(40, {"data": {"invented_share": 0.0, "split_seed": 3}})
+    assert plain[VIEW].result.records == generate_sample(40, seed=3) and "invented" not in plain[SUMMARY]
 
 
 def test_inspector_marks_exactly_the_trained_tokens():

@@ -204,17 +204,25 @@ def use_sample(rows: int | None, recipe: dict | None = None):
 
     rows = min(max(whole_number(rows) or default_sample_rows(), MIN_SAMPLE_ROWS), MAX_SAMPLE_ROWS)
     seed = _recipe_settings(recipe)[4]
-    records = generate_sample(rows, seed=seed)
+    data = (recipe or {}).get("data") or {}
+    share = float(data["invented_share"]) if "invented_share" in data else _default_data().invented_share
+    records = generate_sample(rows, seed=seed, invented_share=share)
     result = check_rows((line, record, None) for line, record in enumerate(records, start=1))
     choice = {"train_file": "sample", "sample_rows": rows}
-    return outputs(build_view(result, f"Bundled sample data ({rows} rows, seed {seed})", choice, recipe), "", choice)
+    invented = f", {share:.0%} with invented values" if share else ""
+    return outputs(build_view(result, f"Bundled sample data ({rows} rows, seed {seed}{invented})", choice, recipe),
+                   "", choice)
+
+
+def _default_data():
+    from toolft.recipe import default_preset_name, load_recipe
+
+    return load_recipe(default_preset_name()).data
 
 
 def default_sample_rows() -> int:
     """The default recipe's sample size, so "Use bundled sample data" trains what the README measured."""
-    from toolft.recipe import default_preset_name, load_recipe
-
-    return load_recipe(default_preset_name()).data.sample_rows
+    return _default_data().sample_rows
 
 
 # ------------------------------------------------------------------ views

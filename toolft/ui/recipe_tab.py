@@ -31,7 +31,8 @@ LABELS = {  # short words a user reads; the dotted YAML key stays in each field'
     "training.max_grad_norm": "Max gradient norm", "training.logging_steps": "Log every (steps)",
     "training.eval_steps": "Eval every (steps)", "training.save_steps": "Checkpoint every (steps)",
     "training.save_total_limit": "Checkpoints kept", "training.seed": "Seed",
-    "data.train_file": "Training data", "data.sample_rows": "Sample rows", "data.eval_fraction": "Held-out share",
+    "data.train_file": "Training data", "data.sample_rows": "Sample rows",
+    "data.invented_share": "Invented-value share", "data.eval_fraction": "Held-out share",
     "data.split_seed": "Split seed",
 }
 FIELDS = [(path, spec) for path, spec, _ in iter_fields(Recipe())]
@@ -45,7 +46,7 @@ GROUPS = [
                       "training.gradient_accumulation_steps", "training.num_train_epochs", "training.max_steps",
                       "training.warmup_ratio", "training.lr_scheduler_type", "training.weight_decay",
                       "training.max_grad_norm", "training.seed"]),
-    ("Data", ["data.train_file", "data.sample_rows", "data.eval_fraction", "data.split_seed",
+    ("Data", ["data.train_file", "data.sample_rows", "data.invented_share", "data.eval_fraction", "data.split_seed",
               "training.max_length", "training.assistant_only_loss"]),
     ("Hardware", ["training.mixed_precision", "training.gradient_checkpointing"]),
     ("Logging and checkpoints", ["training.logging_steps", "training.eval_steps", "training.save_steps",
