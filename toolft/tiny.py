@@ -72,6 +72,8 @@ class TinySpec:
                                     # tools prompt with a bare function name (bench/tiny_copying.md, section 6)
     long_share: float = 0.25        # share of steps on a batch of long sequences (documents, choices)
     long_batch: int = 6             # long sequences are ~10x longer than the short conversations
+    copy_bigram: bool = False       # a second induction head, on the last two tokens (tiny_init): measured no
+                                    # better after pre-training and fine-tuning (bench/tiny_copying.md, section 8)
     fresh_share: float = 0.4        # share of steps on copy/extraction tasks with values made up afresh
     steps: int = 2000               # ~25 min on 2 CPU cores; the build ships prebuilt (toolft/prebuilt)
     batch_size: int = 24
@@ -330,7 +332,7 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     config = spec.config(len(tokenizer), bos_token_id=None, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id)
     model = Qwen3ForCausalLM(config)
-    copy_circuit_init(model, seed=spec.seed)  # starts out copying spans from its prompt (toolft/tiny_init.py)
+    copy_circuit_init(model, seed=spec.seed, bigram=spec.copy_bigram)  # starts out copying spans from its prompt (toolft/tiny_init.py)
 
     def render(convs):
         return [tokenizer.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"] for c in convs]
