@@ -134,6 +134,17 @@ def test_data_sample_draws_held_out_values_on_request(tmp_path):
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
 
 
+def test_data_sample_mixes_in_invented_values_on_request(tmp_path):
+    from toolft.data.sample import generate_sample
+
+    path = tmp_path / "mixed.jsonl"
+    assert cli("data", "sample", path, "--n", "30", "--seed", "4", "--invented", "0.5").returncode == 0
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert rows == generate_sample(30, seed=4, invented_share=0.5) != generate_sample(30, seed=4)
+    proc = cli("data", "sample", path, "--invented", "1.5")
+    assert proc.returncode == 2 and "expected a number from 0 to 1, got 1.5" in proc.stderr
+
+
 def test_data_check_takes_max_length_from_the_recipe_and_strict_fails_on_errors(tmp_path, capsys):
     """The default recipe's max_length counts the cut rows unless --max-length overrides it; --strict
     turns any row error into exit 1 (for CI), and the JSON is printed either way."""
