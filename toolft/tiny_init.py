@@ -113,37 +113,29 @@ def copy_circuit_init(model, seed: int = 0, norm_weight: float = 2.5, gain: floa
                 a0.q_proj.weight[hd + j, const] = math.cos(freqs[j])
                 a0.q_proj.weight[hd + j + half, const] = -math.sin(freqs[j])
             a0.o_proj.weight[prev2, hd:2 * hd] = torch.eye(hd)
-        # layer 1, query head 0 / key-value head 0: the induction head, in the slow rotary pairs
+        # layer 1: the induction head (query head 0 / key-value head 0), in the slow rotary pairs
         a1 = layers[1].self_attn
         proj = torch.linalg.qr(torch.randn(hd, hd, generator=g))[0][:half]  # the same random projection for q and k
         slow = list(range(half // 2, half)) + list(range(half // 2 + half, hd))
-        a1.q_proj.weight[:hd] = 0
-        a1.k_proj.weight[:hd] = 0
-        a1.v_proj.weight[:hd] = 0
-        a1.q_proj.weight[slow, tok] = proj
-        a1.k_proj.weight[slow, prev] = proj
+        heads = [(0, 0, [(tok, prev, proj)])]
         if bigram:  # query head `group` / key-value head 1: the last two tokens against each position's two before
             proj2 = torch.linalg.qr(torch.randn(hd, hd, generator=g))[0][:half]
-            q2, kv2 = group * hd, hd
-            a1.q_proj.weight[q2:q2 + hd] = 0
-            a1.k_proj.weight[kv2:kv2 + hd] = 0
-            a1.v_proj.weight[kv2:kv2 + hd] = 0
-            a1.q_proj.weight[[q2 + i for i in slow], tok] = proj
-            a1.k_proj.weight[[kv2 + i for i in slow], prev] = proj
-            a1.q_proj.weight[[q2 + i for i in slow], prev] = proj2
-            a1.k_proj.weight[[kv2 + i for i in slow], prev2] = proj2
-            a1.v_proj.weight[kv2:kv2 + hd, tok] = torch.eye(hd)
-            a1.o_proj.weight[tok, q2:q2 + hd] = torch.eye(hd) * gain
+            heads.append((group, 1, [(tok, prev, proj), (prev, prev2, proj2)]))
+        for q_head, kv_head, matches in heads:
+            q_rows, kv_rows = slice(q_head * hd, (q_head + 1) * hd), slice(kv_head * hd, (kv_head + 1) * hd)
+            a1.q_proj.weight[q_rows] = 0
+            a1.k_proj.weight[kv_rows] = 0
+            a1.v_proj.weight[kv_rows] = 0
+            for query_dims, key_dims, projection in matches:  # query reads query_dims, key reads key_dims
+                a1.q_proj.weight[[q_head * hd + i for i in slow], query_dims] = projection
+                a1.k_proj.weight[[kv_head * hd + i for i in slow], key_dims] = projection
+            a1.v_proj.weight[kv_rows, tok] = torch.eye(hd)
+            a1.o_proj.weight[tok, q_rows] = torch.eye(hd) * gain
+            a1.q_proj.weight[q_rows].mul_(scale)
+            a1.k_proj.weight[kv_rows].mul_(scale)
         a1.q_norm.weight.fill_(norm_weight)
         a1.k_norm.weight.fill_(norm_weight)
-        a1.v_proj.weight[:hd, tok] = torch.eye(hd)
-        a1.o_proj.weight[tok, :hd] = torch.eye(hd) * gain
         emb.mul_(scale)
         model.model.norm.weight.div_(scale)
-        if bigram:
-            a0.q_proj.weight[hd:2 * hd].mul_(scale)
-            a1.q_proj.weight[group * hd:(group + 1) * hd].mul_(scale)
-            a1.k_proj.weight[hd:2 * hd].mul_(scale)
-        for a in (a0, a1):
-            a.q_proj.weight[:hd].mul_(scale)
-            a.k_proj.weight[:hd].mul_(scale)
+        a0.q_proj.weight[:(2 if bigram else 1) * hd].mul_(scale)
+        a0.k_proj.weight[:hd].mul_(scale)
