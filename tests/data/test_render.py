@@ -40,6 +40,13 @@ PARALLEL = {"messages": [
     "tools": TOOLS}
 
 
+# added-token text typed inside messages, a combining accent right after one, stray spaces and CRLF
+ODD = {"messages": [
+    {"role": "user", "content": "Type <tool_call> and <|im_end|> as text, then \u0301e and  \r\n  spaces  "},
+    {"role": "assistant", "content": "  <tool_call> is a tag;\u0301 so is </tool_call>\n\n"}],
+    "tools": TOOLS}
+
+
 def tokenizer_for(template_model, name):
     from transformers import AutoTokenizer
 
@@ -140,12 +147,78 @@ def test_row_lengths_match_tokenize_row(template_model):
 
     tok = tokenizer_for(template_model, "qwen3")
     template = render.training_chat_template(tok, True, "qwen3")
-    rows = generate_sample(40, seed=5) + [SINGLE, PARALLEL]
+    rows = generate_sample(40, seed=5) + [SINGLE, PARALLEL, ODD]
     for fast, row in zip(render.row_lengths(tok, rows, template), rows):
         labels = render.tokenize_row(tok, row, template)["labels"]
         trained = [i for i, label in enumerate(labels) if label != render.IGNORE_INDEX]
         assert (fast.total, fast.trained, fast.first_trained, fast.last_trained) == (
             len(labels), len(trained), trained[0], trained[-1])
+
+
+@pytest.mark.parametrize("name", ["qwen3", "qwen2_5", "llama3_2"])
+def test_counting_distinct_pieces_equals_tokenizing_whole_rows(template_model, name):
+    from toolft.data.sample import generate_sample
+
+    tok = tokenizer_for(template_model, name)
+    aol = name in MASKABLE
+    template = render.training_chat_template(tok, aol, name)
+    rows = generate_sample(80, seed=11) + [SINGLE, PARALLEL, ODD, ODD]
+    assert render.piecewise_exact(tok.backend_tokenizer)
+    pieces = render.row_lengths(tok, rows, template, aol, pieces=True)
+    assert pieces == render.row_lengths(tok, rows, template, aol, pieces=False)
+    # most rows render (Llama 3.2's template refuses parallel calls), so the comparison is not empty
+    assert sum(r.error is None and r.total > 0 for r in pieces) > len(rows) * 3 // 4
+
+
+def test_pieces_find_the_same_trained_tokens_for_any_span():
+    from toolft.modeling import load_tokenizer
+
+    backend = load_tokenizer("tiny-qwen3").backend_tokenizer
+    text = 'Say  hi<|im_end|>\n<tool_call>{"a": 1}</tool_call>  ok \n'
+    whole = backend.encode(text, add_special_tokens=False)
+    spans = [[(s, e)] for s in range(len(text)) for e in range(s + 1, len(text) + 1)]
+    spans += [[(0, 3), (9, 20)], [(4, 6), (5, 30)]]  # two spans; overlapping ones merge
+    spans += [[(5, 5)], [(3, 3), (9, 20)]]  # an empty generation block: the offsets are walked instead
+    counter = render._PieceCounter(backend)
+    got = counter.lengths([text] * len(spans), spans, [None] * len(spans))
+    assert got == render._lengths(spans, [None] * len(spans), [whole] * len(spans))
+    assert got[-1].trained == 3 and got[-2].trained == 0  # '<|im_end|>', '\n', '<tool_call>': tokens 3-5
+
+
+def test_piecewise_counting_refused_where_a_piece_depends_on_its_place():
+    from tokenizers import AddedToken, Tokenizer, pre_tokenizers
+
+    from toolft.modeling import load_tokenizer
+
+    tok = load_tokenizer("tiny-qwen3")
+    backend = tok.backend_tokenizer
+
+    def variant(change):
+        copy = Tokenizer.from_str(backend.to_str())
+        change(copy)
+        return copy
+
+    # Metaspace adds a space only at the start of the whole text, not at the start of each piece
+    metaspace = variant(lambda t: setattr(t, "pre_tokenizer", pre_tokenizers.Metaspace(
+        replacement="Ġ", prepend_scheme="first")))  # Ġ: the space of this byte-level vocabulary
+    text = "hello<|im_end|>world"
+    counter = render._PieceCounter(metaspace)
+    assert counter.lengths([text], [None], [None])[0].total != len(metaspace.encode(text, add_special_tokens=False))
+    assert not render.piecewise_exact(metaspace)
+    assert not render.piecewise_exact(variant(lambda t: setattr(
+        t, "pre_tokenizer", pre_tokenizers.ByteLevel(add_prefix_space=True))))
+    assert not render.piecewise_exact(variant(lambda t: t.add_special_tokens([AddedToken("<sep>", lstrip=True)])))
+    assert not render.piecewise_exact(variant(lambda t: t.enable_padding()))
+    assert render.piecewise_exact(backend)
+    # a tokenizer where it does not hold still gets right lengths, the whole-row way
+    from transformers import PreTrainedTokenizerFast
+
+    slow_way = PreTrainedTokenizerFast(tokenizer_object=metaspace, eos_token="<|im_end|>")
+    slow_way.chat_template = tok.chat_template
+    with pytest.raises(ValueError, match="added tokens independently"):
+        render.row_lengths(slow_way, [SINGLE], pieces=True)
+    whole = render.row_lengths(slow_way, [SINGLE, ODD])
+    assert [r.total for r in whole] == [len(render.tokenize_row(slow_way, row)["input_ids"]) for row in (SINGLE, ODD)]
 
 
 def test_inspector_cuts_at_max_length(template_model):

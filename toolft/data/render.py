@@ -361,35 +361,204 @@ class RowLength:
 
 
 def row_lengths(tokenizer, records: list[dict], chat_template: str | None = None,
-                assistant_only_loss: bool = True, chunk: int = 1000) -> list[RowLength]:
+                assistant_only_loss: bool = True, chunk: int = 1000, pieces: bool | None = None) -> list[RowLength]:
     """Token lengths and trained-token positions of many rows, fast.
 
     The same rendering and mask rule as :func:`tokenize_row` (transformers'
     ``apply_chat_template`` with ``return_assistant_tokens_mask``: a token is trained when
     it overlaps a ``{% generation %}`` span), but rows are rendered in chunks while the
     previous chunk is tokenised in one Rust batch on another thread (the Rust tokenizer
-    releases the GIL): 6.4 s instead of 10.3 s for 15,694 sample rows on 2 cores
-    (bench/data_check.py).
+    releases the GIL), and where a second core can be used, a forked child does the second
+    half of the rows (:func:`toolft.data.halves.iter_halves`).
+
+    ``pieces`` (default: wherever :func:`piecewise_exact` holds) tokenises each distinct
+    stretch of text between added tokens once instead of every row whole: rows repeat
+    their tools prompt, so 15,694 sample rows hold 16 M distinct characters of 27 M
+    (bench/data_check.py). ``pieces=True`` on a tokenizer where it is not exact raises
+    ValueError.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from toolft.data.halves import iter_halves
 
     if not records:
         return []
     template = tokenizer.get_chat_template(chat_template, None)
     backend = getattr(tokenizer, "backend_tokenizer", None)
+    exact = backend is not None and piecewise_exact(backend)
+    if pieces and not exact:
+        raise ValueError("this tokenizer does not tokenise the text between its added tokens independently")
+    use_pieces = exact and pieces is not False
+    return [length for run in iter_halves(
+        lambda part: _row_lengths(tokenizer, part, template, assistant_only_loss, chunk, use_pieces),
+        records, chunk=len(records)) for length in run]
+
+
+def _row_lengths(tokenizer, records, template, assistant_only_loss, chunk, use_pieces) -> list[RowLength]:
+    """:func:`row_lengths` in this process: render a chunk while a thread tokenises the one before."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    counter = _PieceCounter(backend) if use_pieces else None
     out: list[RowLength] = []
     pending = None
     with ThreadPoolExecutor(max_workers=1) as pool:
         for start in range(0, len(records), chunk):
             texts, spans, errors = _render_chunk(tokenizer, records[start:start + chunk], template, assistant_only_loss)
             if pending is not None:
-                out += _lengths(*pending[0], pending[1].result())
-            job = (pool.submit(backend.encode_batch, texts, add_special_tokens=False) if backend is not None
-                   else pool.submit(lambda t=texts: [_Offsets(o) for o in tokenizer(
-                       t, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]]))
-            pending = ((spans, errors), job)
-        out += _lengths(*pending[0], pending[1].result())
+                out += pending.result()
+            if counter is not None:
+                pending = pool.submit(counter.lengths, texts, spans, errors)
+            elif backend is not None:
+                pending = pool.submit(lambda t=texts, s=spans, e=errors: _lengths(
+                    s, e, backend.encode_batch(t, add_special_tokens=False)))
+            else:
+                pending = pool.submit(lambda t=texts, s=spans, e=errors: _lengths(s, e, [_Offsets(o) for o in tokenizer(
+                    t, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]]))
+        out += pending.result()
     return out
+
+
+# pre-tokenizers that treat every stretch of text alike, wherever it starts (Metaspace's
+# "prepend_scheme: first" does not: it adds a space only at the start of the sequence)
+_POSITION_FREE = {"Sequence", "Split", "ByteLevel", "Digits", "Punctuation", "Whitespace", "WhitespaceSplit",
+                  "BertPreTokenizer", "UnicodeScripts", "CharDelimiterSplit"}
+
+
+def piecewise_exact(backend) -> bool:
+    """True when tokenising the text between added tokens piece by piece gives the whole text's tokens.
+
+    The Rust tokenizer itself first cuts a text at its added tokens and normalises,
+    pre-tokenises and encodes each stretch between them on its own; the result is the
+    same as encoding the stretches separately when: no added token strips the whitespace
+    beside it (``lstrip``/``rstrip``/``single_word``); every added token is matched on the
+    raw text (``normalized=False``, or no normalizer), so the cuts fall where
+    :class:`_PieceCounter` puts them; the pre-tokenizer does not depend on where a stretch
+    starts (no ByteLevel ``add_prefix_space``, no Metaspace); and no padding or truncation
+    is set on the backend.
+    """
+    if backend.padding is not None or backend.truncation is not None:
+        return False
+    added = list(backend.get_added_tokens_decoder().values())
+    if any(t.lstrip or t.rstrip or t.single_word for t in added):
+        return False
+    if backend.normalizer is not None and any(t.normalized for t in added):
+        return False
+    pre = backend.pre_tokenizer
+    if pre is not None:
+        state = json.loads(pre.__getstate__())
+        stack = [state]
+        while stack:
+            node = stack.pop()
+            if node.get("type") not in _POSITION_FREE or node.get("add_prefix_space"):
+                return False
+            stack += node.get("pretokenizers") or []
+    return True
+
+
+class _PieceCounter:
+    """Token counts of rendered rows, each distinct stretch between added tokens tokenised once.
+
+    Only valid where :func:`piecewise_exact` holds. A stretch holding the first or last
+    character of a trained span is encoded with offsets (to find the token that holds
+    that character, transformers' rule); all others only need their token count.
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+        added = sorted({t.content for t in backend.get_added_tokens_decoder().values()}, key=len, reverse=True)
+        # leftmost, and the longest added token at a place: the Rust tokenizer's own matching
+        self.cut = re.compile("(" + "|".join(map(re.escape, added)) + ")") if added else None
+        self.counts: dict[str, int] = {}
+        self.encodings: dict[str, object] = {}
+
+    def lengths(self, texts, spans, errors) -> list[RowLength]:
+        rows = []  # per row: [(start char, piece text, is added token)], and the chars whose token we need
+        need_counts: set[str] = set()
+        need_offsets: set[str] = set()
+        for text, row_spans, error in zip(texts, spans, errors):
+            if error:
+                rows.append(None)
+                continue
+            parts = self.cut.split(text) if self.cut is not None else [text]
+            pieces, at = [], 0
+            for i, part in enumerate(parts):
+                if part:
+                    pieces.append((at, part, i % 2 == 1))
+                at += len(part)
+            edges = sorted({c for s, e in row_spans or [] for c in (s, e - 1)})
+            edge_pieces = set()
+            k = 0
+            for index, (start, part, added) in enumerate(pieces):
+                while k < len(edges) and edges[k] < start + len(part):
+                    if edges[k] >= start:
+                        edge_pieces.add(index)
+                    k += 1
+                if added:
+                    continue
+                if index in edge_pieces:
+                    if part not in self.encodings:
+                        need_offsets.add(part)
+                elif part not in self.counts:
+                    need_counts.add(part)
+            rows.append((pieces, edge_pieces))
+        if need_counts:
+            batch = list(need_counts)
+            for part, encoding in zip(batch, self.backend.encode_batch_fast(batch, add_special_tokens=False)):
+                self.counts[part] = len(encoding)
+        if need_offsets:
+            batch = list(need_offsets)
+            for part, encoding in zip(batch, self.backend.encode_batch(batch, add_special_tokens=False)):
+                self.encodings[part] = encoding
+                self.counts[part] = len(encoding)
+        out = []
+        for text, row_spans, error, row in zip(texts, spans, errors, rows):
+            if error:
+                out.append(RowLength(0, -1, -1, 0, error))
+                continue
+            pieces, edge_pieces = row
+            firsts, total = [], 0
+            for _, part, added in pieces:
+                firsts.append(total)
+                total += 1 if added else self.counts[part]
+            if row_spans is None:
+                out.append(RowLength(total, 0 if total else -1, total - 1, total))
+                continue
+            ranges = self._trained_ranges(pieces, firsts, row_spans)
+            if ranges is None:  # an edge character in no token: walk the whole row's offsets, as transformers would
+                encoding = self.backend.encode(text, add_special_tokens=False)
+                out += _lengths([row_spans], [None], [encoding])
+                continue
+            count = sum(b - a + 1 for a, b in ranges)
+            out.append(RowLength(total, ranges[0][0] if ranges else -1, ranges[-1][1] if ranges else -1, count))
+        return out
+
+    def _token_at(self, pieces, firsts, char: int) -> int | None:
+        lo, hi = 0, len(pieces) - 1
+        while lo < hi:  # the last piece starting at or before char
+            mid = (lo + hi + 1) // 2
+            if pieces[mid][0] <= char:
+                lo = mid
+            else:
+                hi = mid - 1
+        start, part, added = pieces[lo]
+        if added:
+            return firsts[lo]
+        inner = self.encodings[part].char_to_token(char - start)
+        return None if inner is None else firsts[lo] + inner
+
+    def _trained_ranges(self, pieces, firsts, spans) -> list[tuple[int, int]] | None:
+        """As :func:`_trained_ranges`, from the pieces' tokens."""
+        ranges: list[tuple[int, int]] = []
+        for start, end in spans:
+            if end <= start:
+                return None
+            first, last = self._token_at(pieces, firsts, start), self._token_at(pieces, firsts, end - 1)
+            if first is None or last is None:
+                return None
+            if ranges and first <= ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], last))
+            else:
+                ranges.append((first, last))
+        return ranges
 
 
 class _Offsets:
