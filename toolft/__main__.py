@@ -71,10 +71,26 @@ def cmd_data_sample(args) -> int:
 def _load_data(args):
     from toolft.data.records import DataFileError, load_records
 
+    _short_command_gc()
     try:
         return load_records(args.file, args.format, split=args.split, limit=args.limit)
     except DataFileError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _short_command_gc() -> None:
+    """Cyclic garbage collection off for the rest of a short data command, and no last pass at exit.
+
+    Reading a dataset builds millions of small objects, none of them cyclic garbage, and
+    each pass of the collector walks them all: about 0.45 s per pass on 15,694 rows
+    (bench/data_check.py), and Python makes one more pass at exit unless they are frozen.
+    Reference counting still frees everything as usual.
+    """
+    import atexit
+    import gc
+
+    gc.disable()
+    atexit.register(gc.freeze)
 
 
 def _tokenizer(model: str):
