@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 import threading
 from typing import Callable, Iterator, Sequence, TypeVar
 
@@ -21,13 +22,15 @@ MIN_ROWS = 2000  # below this, forking and pickling cost more than the half save
 
 
 def can_fork() -> bool:
-    """True where forking is safe and useful: POSIX ``fork``, 2+ usable CPUs, no other Python thread.
+    """True where forking is safe and useful: Linux, 2+ usable CPUs, no other Python thread.
 
     A process with other threads (the Gradio server, for one) may hold locks that a forked
-    child would find locked forever, so it never forks and does all the work itself.
+    child would find locked forever, so it never forks and does all the work itself. macOS
+    has ``fork`` but its system frameworks are not fork-safe (Python's own multiprocessing
+    stopped forking there), so only Linux forks.
     """
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return hasattr(os, "fork") and cpus >= 2 and threading.active_count() == 1
+    return (sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) >= 2
+            and threading.active_count() == 1)
 
 
 def iter_halves(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], chunk: int,
