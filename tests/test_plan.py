@@ -267,6 +267,26 @@ def test_time_comes_from_the_real_rows_token_lengths_when_the_tokenizer_is_here(
     assert padded_tokens_per_row(lengths, 1, 10_000) == round(sum(lengths) / len(lengths), 1)
     assert padded_tokens_per_row(lengths, 4, 64) == 64.0
 
+def test_length_grouped_padding_follows_transformers_own_sampler():
+    import torch
+    from transformers.trainer_pt_utils import get_length_grouped_indices
+
+    from toolft.plan import padded_tokens_per_row, training_lengths
+
+    recipe = load_recipe("tiny-cpu")
+    lengths = training_lengths(recipe)[0]
+    theirs = []
+    for seed in range(8):  # the order the Trainer's LengthGroupedSampler draws, batches of 4 cut from it
+        order = [lengths[i] for i in get_length_grouped_indices(lengths, 4, generator=torch.Generator().manual_seed(seed))]
+        theirs.append(sum(max(order[i:i + 4]) * len(order[i:i + 4]) for i in range(0, len(order), 4)) / len(order))
+    ours = padded_tokens_per_row(lengths, 4, 1024, group_by_length=True, rounds=8)
+    assert ours == pytest.approx(sum(theirs) / len(theirs), rel=0.02)
+    assert sum(lengths) / len(lengths) <= ours < 0.9 * padded_tokens_per_row(lengths, 4, 1024)
+    grouped = plan(replace_field(recipe, "training.group_by_length", True))
+    assert grouped["tokens_per_row"] < plan(replace_field(recipe, "training.group_by_length", False))["tokens_per_row"]
+    assert "length-grouped batch" in grouped["time_note"]
+
+
 def test_token_lengths_fall_back_to_max_length_and_are_counted_again_when_things_change(tmp_path, monkeypatch):
     import toolft.modeling
     from toolft.data.files import write_jsonl

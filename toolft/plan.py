@@ -329,17 +329,25 @@ def _training_lengths(model: str, model_stamp, source: str, data_stamp, sample_r
     return lengths, f"the token lengths of the {len(lengths)} training rows, counted with {model}'s tokenizer"
 
 
-def padded_tokens_per_row(lengths: list[int], batch: int, max_length: int, seed: int = 0, rounds: int = 4) -> float:
+def padded_tokens_per_row(lengths: list[int], batch: int, max_length: int, seed: int = 0, rounds: int = 4,
+                          group_by_length: bool = False, accumulation: int = 1) -> float:
     """Tokens the model processes per training row once batches are padded to their longest row.
 
     Rows are cut at ``max_length``; the Trainer draws batches in a random order, so this
     averages ``rounds`` seeded shuffles: sum over batches of (longest row x rows in it), over
-    the rows. ``[100, 300]`` in one batch of 2 costs 300 a row.
+    the rows. ``[100, 300]`` in one batch of 2 costs 300 a row. With ``group_by_length`` the
+    order is transformers' ``LengthGroupedSampler``'s
+    (``transformers.trainer_pt_utils.get_length_grouped_indices``): shuffled "megabatches" of
+    ``min(rows // (4 x batch x accumulation), 50)`` effective batches, each sorted longest
+    first, then cut into batches.
 
     >>> padded_tokens_per_row([100, 300], batch=2, max_length=2048)
     300.0
     >>> padded_tokens_per_row([100, 300, 5000], batch=1, max_length=2048)
     816.0
+    >>> rows = [100, 300] * 40  # grouped: most batches hold one length only
+    >>> padded_tokens_per_row(rows, 4, 2048), padded_tokens_per_row(rows, 4, 2048, group_by_length=True)
+    (285.0, 215.0)
     """
     import random
 
@@ -347,9 +355,13 @@ def padded_tokens_per_row(lengths: list[int], batch: int, max_length: int, seed:
     if not cut:
         return float(max_length)
     rng = random.Random(seed)
+    megabatch = max(min(len(cut) // (batch * accumulation * 4), 50), 1) * batch * accumulation
     total = 0
     for _ in range(rounds):
         order = rng.sample(cut, len(cut))
+        if group_by_length:
+            order = [n for i in range(0, len(order), megabatch)
+                     for n in sorted(order[i:i + megabatch], reverse=True)]
         total += sum(max(order[i:i + batch]) * len(order[i:i + batch]) for i in range(0, len(order), batch))
     return round(total / (rounds * len(cut)), 1)
 
@@ -455,7 +467,8 @@ def plan(recipe, rows: int | None = None) -> dict:
                              dropout_width)
     lengths, length_note = training_lengths(recipe) if rows is None else (None, "rows given, not read")
     if lengths:  # rows are padded to their batch's longest: measured from the real rows' lengths
-        per_row = padded_tokens_per_row(lengths, batch, t.max_length, seed=t.seed)
+        per_row = padded_tokens_per_row(lengths, batch, t.max_length, seed=t.seed,
+                                        group_by_length=t.group_by_length, accumulation=accum)
         length_source = "measured"
     else:
         per_row, length_source = float(t.max_length), "max_length"
@@ -505,7 +518,8 @@ def plan(recipe, rows: int | None = None) -> dict:
         "hours": hours,
         "cost_usd": cost,
         "time_note": (("Time estimate: rows counted at their real token lengths, padded to the longest of each "
-                       "batch; " if length_source == "measured" else
+                       + ("length-grouped " if t.group_by_length else "") + "batch; "
+                       if length_source == "measured" else
                        f"Time estimate: every row counted at max_length ({length_note}; real rows are usually "
                        "shorter); ") +
                       f"{UTILISATION:.0%} of each GPU's 16-bit peak assumed (the H100: 18%, as measured on an H200 for "

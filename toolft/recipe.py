@@ -93,6 +93,9 @@ class TrainingSettings:
     lr_scheduler_type: str = _f("cosine", "How the learning rate falls after warm-up: cosine eases down to zero (the usual), "
                                           "linear falls steadily, constant_with_warmup stays flat.",
                                 choices=["cosine", "linear", "constant_with_warmup"])
+    group_by_length: bool = _f(False, "Put rows of similar length in the same batch, so little compute goes to "
+                                      "padding (the order stays random from batch to batch). Fastest with rows of "
+                                      "mixed lengths; the loss curve then zigzags more, as batches differ more.")
     max_length: int = _f(2048, "Longest conversation in tokens. Set it above your rows' lengths (the Data tab shows "
                                "them). Too short cuts rows, and a row whose answer is cut off is dropped; too long "
                                "costs memory.", min=32, max=131072)

@@ -140,6 +140,8 @@ def sft_config(recipe: Recipe, output_dir: Path, has_eval: bool):
         fp16=precision == "fp16",  # on a T4: fp16 base weights, LoRA weights kept in fp32 by PEFT
         dataloader_num_workers=0,
         disable_tqdm=True,
+        # batches of similar lengths: transformers' LengthGroupedSampler (random order of shuffled megabatches)
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
     )
 
 
