@@ -6,12 +6,12 @@ import sys
 import threading
 
 from tests.conftest import REPO
-from toolft.data.halves import can_fork, iter_halves
+from toolft.data.halves import can_fork, map_halves
 
 # run in a fresh interpreter: pytest's own process may have other threads, where forking is refused
 SCRIPT = """
 import json, os, sys
-from toolft.data.halves import can_fork, iter_halves
+from toolft.data.halves import can_fork, map_halves
 parent, mode = os.getpid(), sys.argv[1]
 
 def double(part):
@@ -21,9 +21,8 @@ def double(part):
         os.kill(os.getpid(), 9)
     return [(x * 2, os.getpid() == parent) for x in part]
 
-runs = list(iter_halves(double, list(range(5001)), chunk=700))
-print(json.dumps({"can_fork": can_fork(), "values": [v for run in runs for v, _ in run],
-                  "here": [h for run in runs for _, h in run], "sizes": [len(run) for run in runs]}))
+out = map_halves(double, list(range(5001)))
+print(json.dumps({"can_fork": can_fork(), "values": [v for v, _ in out], "here": [h for _, h in out]}))
 """
 
 
@@ -38,7 +37,6 @@ def test_the_second_half_is_computed_in_a_child_and_comes_back_in_order():
     assert out["can_fork"]  # 2+ CPUs, one thread: the machines toolft runs on
     assert out["values"] == [2 * x for x in range(5001)]
     assert out["here"] == [True] * 2500 + [False] * 2501  # the parent's half first, then the child's
-    assert max(out["sizes"]) <= 700
 
 
 def test_a_child_that_fails_or_is_killed_leaves_its_half_to_the_parent():
@@ -54,9 +52,10 @@ def test_no_fork_while_another_thread_runs_and_the_answer_is_the_same():
     thread.start()
     try:
         assert not can_fork()
-        runs = list(iter_halves(lambda part: [x + 1 for x in part], list(range(3000)), chunk=1000))
+        calls = []
+        out = map_halves(lambda part: calls.append(len(part)) or [x + 1 for x in part], list(range(3000)))
     finally:
         stop.set()
         thread.join()
-    assert [len(run) for run in runs] == [1000, 1000, 1000]
-    assert [x for run in runs for x in run] == list(range(1, 3001))
+    assert calls == [3000]  # one call, here, on every item
+    assert out == list(range(1, 3001))

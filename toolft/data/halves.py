@@ -1,10 +1,11 @@
 """Use a second CPU core for pure-Python work on many rows: half of it in a forked child.
 
-Reading, linting and rendering rows is Python that holds the GIL, so threads do not help;
+Rendering rows with a chat template is Python that holds the GIL, so threads do not help;
 a forked child does the second half of the rows with no pickling of the inputs (it
 inherits them) and sends back only its results, while this process does the first half.
-``data check`` uses it for conversion + lint and for chat-template rendering
-(bench/data_check.py measures it).
+``toolft.data.render.row_lengths`` (``data check``'s token lengths) uses it;
+bench/data_check.py measures it. Forking for conversion + lint measured slower (pickling
+the converted rows back costs more than the half saves), so that stays in one process.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import pickle
 import sys
 import threading
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -33,20 +34,16 @@ def can_fork() -> bool:
             and threading.active_count() == 1)
 
 
-def iter_halves(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], chunk: int,
-                min_items: int = MIN_ROWS) -> Iterator[list[R]]:
-    """``fn`` of successive runs of at most ``chunk`` items, in order; their concatenation is ``fn(items)``.
+def map_halves(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_items: int = MIN_ROWS) -> list[R]:
+    """``fn(items)``: with :func:`can_fork` and ``min_items`` items or more, a forked child computes the second half.
 
     ``fn`` maps a run of items to one result per item and must not depend on other
-    items. With :func:`can_fork` and ``min_items`` items or more, a forked child computes
-    the second half while this process yields the runs of the first half (so the caller
-    can work on them meanwhile); the child's results come back pickled through a pipe. If
-    the child fails in any way (an exception, a crash, a kill), its half is computed here.
+    items. The child's results come back pickled through a pipe while this process
+    computes the first half. If the child fails in any way (an exception, a crash, a kill),
+    its half is computed here, so the answer is always ``fn(items)``.
     """
     if len(items) < min_items or not can_fork():
-        for start in range(0, len(items), chunk):
-            yield fn(items[start:start + chunk])
-        return
+        return fn(items)
     half = len(items) // 2
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -61,21 +58,18 @@ def iter_halves(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], chunk:
         finally:
             os._exit(status)
     os.close(write_end)
-    second = None
     try:
-        for start in range(0, half, chunk):
-            yield fn(items[start:min(start + chunk, half)])
-    finally:  # also when the caller stops early: always reap the child
+        first = fn(items[:half])
+    finally:  # also when this half fails: always reap the child
         with os.fdopen(read_end, "rb") as pipe:
             payload = pipe.read()
         _, status = os.waitpid(pid, 0)
-        if status == 0:
-            try:
-                second = pickle.loads(payload)
-            except Exception:  # noqa: BLE001 - a cut-off payload: the half is computed here instead
-                second = None
+    second = None
+    if status == 0:
+        try:
+            second = pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - a cut-off payload: the half is computed here instead
+            second = None
     if second is None or len(second) != len(items) - half:
         second = fn(items[half:])
-    for start in range(0, len(second), chunk):
-        yield second[start:start + chunk]
-
+    return list(first) + list(second)

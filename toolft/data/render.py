@@ -369,7 +369,7 @@ def row_lengths(tokenizer, records: list[dict], chat_template: str | None = None
     it overlaps a ``{% generation %}`` span), but rows are rendered in chunks while the
     previous chunk is tokenised in one Rust batch on another thread (the Rust tokenizer
     releases the GIL), and where a second core can be used, a forked child does the second
-    half of the rows (:func:`toolft.data.halves.iter_halves`).
+    half of the rows (:func:`toolft.data.halves.map_halves`).
 
     ``pieces`` (default: wherever :func:`piecewise_exact` holds) tokenises each distinct
     stretch of text between added tokens once instead of every row whole: rows repeat
@@ -377,7 +377,7 @@ def row_lengths(tokenizer, records: list[dict], chat_template: str | None = None
     (bench/data_check.py). ``pieces=True`` on a tokenizer where it is not exact raises
     ValueError.
     """
-    from toolft.data.halves import iter_halves
+    from toolft.data.halves import map_halves
 
     if not records:
         return []
@@ -387,9 +387,8 @@ def row_lengths(tokenizer, records: list[dict], chat_template: str | None = None
     if pieces and not exact:
         raise ValueError("this tokenizer does not tokenise the text between its added tokens independently")
     use_pieces = exact and pieces is not False
-    return [length for run in iter_halves(
-        lambda part: _row_lengths(tokenizer, part, template, assistant_only_loss, chunk, use_pieces),
-        records, chunk=len(records)) for length in run]
+    return map_halves(lambda part: _row_lengths(tokenizer, part, template, assistant_only_loss, chunk, use_pieces),
+                      records)
 
 
 def _row_lengths(tokenizer, records, template, assistant_only_loss, chunk, use_pieces) -> list[RowLength]:
@@ -522,7 +521,7 @@ class _PieceCounter:
             if row_spans is None:
                 out.append(RowLength(total, 0 if total else -1, total - 1, total))
                 continue
-            ranges = self._trained_ranges(pieces, firsts, row_spans)
+            ranges = _trained_ranges(lambda char, p=pieces, f=firsts: self._token_at(p, f, char), row_spans)
             if ranges is None:  # an edge character in no token: walk the whole row's offsets, as transformers would
                 encoding = self.backend.encode(text, add_special_tokens=False)
                 out += _lengths([row_spans], [None], [encoding])
@@ -544,21 +543,6 @@ class _PieceCounter:
             return firsts[lo]
         inner = self.encodings[part].char_to_token(char - start)
         return None if inner is None else firsts[lo] + inner
-
-    def _trained_ranges(self, pieces, firsts, spans) -> list[tuple[int, int]] | None:
-        """As :func:`_trained_ranges`, from the pieces' tokens."""
-        ranges: list[tuple[int, int]] = []
-        for start, end in spans:
-            if end <= start:
-                return None
-            first, last = self._token_at(pieces, firsts, start), self._token_at(pieces, firsts, end - 1)
-            if first is None or last is None:
-                return None
-            if ranges and first <= ranges[-1][1]:
-                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], last))
-            else:
-                ranges.append((first, last))
-        return ranges
 
 
 class _Offsets:
@@ -598,7 +582,7 @@ def _lengths(spans, errors, encodings) -> list[RowLength]:
         if row_spans is None:
             out.append(RowLength(total, 0 if total else -1, total - 1, total))
             continue
-        ranges = _trained_ranges(encoding, row_spans)
+        ranges = _trained_ranges(encoding.char_to_token, row_spans) if hasattr(encoding, "char_to_token") else None
         if ranges is None:  # no char->token map: walk the offsets
             trained = _trained_positions(encoding.offsets, row_spans)
             ranges = [(i, i) for i in trained]
@@ -607,19 +591,18 @@ def _lengths(spans, errors, encodings) -> list[RowLength]:
     return out
 
 
-def _trained_ranges(encoding, spans) -> list[tuple[int, int]] | None:
-    """Merged ``(first, last)`` token ranges overlapping the char spans, via the Rust char->token map.
+def _trained_ranges(char_to_token, spans) -> list[tuple[int, int]] | None:
+    """Merged ``(first, last)`` token ranges overlapping the char spans, via a char->token map.
 
+    ``char_to_token`` is a Rust ``Encoding``'s (or :class:`_PieceCounter`'s, from its pieces).
     Per span, not per token: 15k rows take 0.1 s instead of 3 s. None when a span is empty or
     a span edge maps to no token; the caller then walks the offsets.
     """
-    if not hasattr(encoding, "char_to_token"):
-        return None
     ranges: list[tuple[int, int]] = []
     for start, end in spans:
         if end <= start:
             return None
-        first, last = encoding.char_to_token(start), encoding.char_to_token(end - 1)
+        first, last = char_to_token(start), char_to_token(end - 1)
         if first is None or last is None:
             return None
         if ranges and first <= ranges[-1][1]:  # a token straddling two spans counts once
