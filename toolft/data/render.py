@@ -531,13 +531,9 @@ class _PieceCounter:
         return out
 
     def _token_at(self, pieces, firsts, char: int) -> int | None:
-        lo, hi = 0, len(pieces) - 1
-        while lo < hi:  # the last piece starting at or before char
-            mid = (lo + hi + 1) // 2
-            if pieces[mid][0] <= char:
-                lo = mid
-            else:
-                hi = mid - 1
+        from bisect import bisect_right
+
+        lo = bisect_right(pieces, char, key=lambda piece: piece[0]) - 1  # the last piece starting at or before char
         start, part, added = pieces[lo]
         if added:
             return firsts[lo]
