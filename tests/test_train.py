@@ -257,3 +257,54 @@ def test_train_refuses_a_template_that_cannot_mask_before_loading_the_model(tmp_
     assert proc.stderr.startswith(f"error: model.name_or_path: {folder}'s chat template has no {{% generation %}}")
     assert "training.assistant_only_loss: false" in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_trl_scores_only_trained_positions_on_cpu_with_the_same_loss_and_gradients(tiny_model_path, monkeypatch):
+    """The fused LM head's compact path on CPU: fewer positions projected, same loss and LoRA gradients."""
+    import torch
+    from peft import get_peft_model
+    from trl.trainer import utils as trl_utils
+
+    from toolft.data.sample import generate_sample
+    from toolft.modeling import load_base_model, load_tokenizer
+    from toolft.recipe import load_recipe
+    from toolft.train import score_trained_positions_only
+
+    monkeypatch.setattr(trl_utils, "_use_triton", trl_utils._use_triton)  # restored after the test
+    recipe = load_recipe("tiny-cpu")
+    tokenizer = load_tokenizer(str(tiny_model_path))
+    rows = to_dataset(generate_sample(3, seed=5), tokenizer, recipe)
+    width = max(len(r["input_ids"]) for r in rows)
+    ids = torch.tensor([r["input_ids"] + [0] * (width - len(r["input_ids"])) for r in rows])
+    labels = torch.tensor([r["labels"] + [-100] * (width - len(r["labels"])) for r in rows])
+    mask = torch.tensor([[1] * len(r["input_ids"]) + [0] * (width - len(r["input_ids"])) for r in rows])
+    trained = int((labels[:, 1:] != -100).sum())
+    assert 0 < trained < ids[:, 1:].numel() // 2  # assistant-only loss: most positions are prompt
+
+    torch.manual_seed(0)
+    model = get_peft_model(load_base_model(str(tiny_model_path), "float32"), lora_config(recipe))
+    for name, p in model.named_parameters():  # B starts at zero: make the adapter's gradients non-trivial
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.02)
+    trl_utils.add_fused_lm_head(model.get_base_model(), outputs=("log_probs", "entropy", "is_top1"))
+    projected = []
+    apply = trl_utils._ChunkedLogProbFunction.apply
+    monkeypatch.setattr(trl_utils._ChunkedLogProbFunction, "apply",
+                        lambda hidden, *rest: projected.append(hidden.shape[0]) or apply(hidden, *rest))
+
+    def step():
+        model.zero_grad()
+        out = model(input_ids=ids, attention_mask=mask, labels=labels, fused_lm_head=True)
+        out.loss.backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        return out.loss.detach(), out.entropy.detach(), grads
+
+    loss_all, entropy_all, grads_all = step()
+    assert score_trained_positions_only() and score_trained_positions_only()  # idempotent
+    loss_compact, entropy_compact, grads_compact = step()
+    assert projected == [ids[:, 1:].numel(), trained]
+    assert torch.allclose(loss_all, loss_compact, atol=1e-6)
+    assert torch.allclose(entropy_all, entropy_compact, atol=1e-5)
+    assert grads_all.keys() == grads_compact.keys() and any("lora_A" in n for n in grads_all)
+    for name, grad in grads_all.items():
+        assert torch.allclose(grad, grads_compact[name], atol=1e-5, rtol=1e-4), name
