@@ -301,6 +301,25 @@ def test_invented_rows_replace_a_share_of_rows_and_leave_the_others_as_they_were
     assert generate_sample(50, seed=2, invented_share=1.0) == generate_sample(50, seed=2, invented_share=1.0)
 
 
+def test_some_invented_cities_carry_an_accented_letter_as_real_ones_do():
+    """Real cities have letters outside ASCII (Medellín, Kraków); a byte-level tokenizer makes them two
+    rare byte tokens, which the fine-tune only learns to copy if some training values have them."""
+    import random
+
+    from toolft.data.invented import with_an_accent
+
+    cities = set(_call_values(generate_sample(400, seed=2, invented_share=1.0), "city"))
+    accented = {c for c in cities if not c.isascii()}
+    assert 0.1 <= len(accented) / len(cities) <= 0.45
+    assert all(sum(not ch.isascii() for ch in c) == 1 for c in accented)
+    r = random.Random(0)
+    for word in ("Vorelta", "Port Nian", "CUSCO"):
+        changed = with_an_accent(r, word)
+        assert len(changed) == len(word) and sum(a != b for a, b in zip(word, changed)) == 1
+        assert [ch.isupper() for ch in changed] == [ch.isupper() for ch in word]
+    assert with_an_accent(r, "Styx") == "Styx"  # nothing to accent
+
+
 def test_invented_values_that_spell_a_held_out_value_are_left_out():
     """Invented words can happen to spell a held-out value ("Dakar"); those are left out, so the held-out
     scorecard keeps measuring copying."""

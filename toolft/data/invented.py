@@ -30,6 +30,24 @@ def made_up_word(r: random.Random, syllables: tuple[int, int] = (1, 3)) -> str:
                    for _ in range(r.randint(*syllables)))
 
 
+_ACCENTED = {"a": "áàãä", "e": "éèë", "i": "íï", "o": "óöøõ", "u": "úü", "n": "ñ", "c": "ç"}
+
+
+def with_an_accent(r: random.Random, value: str) -> str:
+    """``value`` with one letter accented ("Vorelta" -> "Vorélta"), or unchanged if none can be.
+
+    Real names carry letters outside ASCII (Medellín, Tromsø, Kraków). A byte-level tokenizer
+    splits such a letter into two rare byte tokens, which a model copies only if it has seen
+    such tokens copied; made-up ASCII words never show it one.
+    """
+    spots = [i for i, ch in enumerate(value) if ch.lower() in _ACCENTED]
+    if not spots:
+        return value
+    i = r.choice(spots)
+    accented = r.choice(_ACCENTED[value[i].lower()])
+    return value[:i] + (accented.upper() if value[i].isupper() else accented) + value[i + 1:]
+
+
 def made_up_value(r: random.Random, kind: str):
     """A random value of one kind (city, path, number...) for copy and extraction tasks."""
     word = lambda: made_up_word(r)  # noqa: E731

@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from toolft.data.invented import made_up_pools
+from toolft.data.invented import made_up_pools, with_an_accent
 
 
 KINDS = ("single_call", "parallel_calls", "multi_step", "clarification", "refusal", "no_tool")
@@ -922,10 +922,18 @@ def generate_sample(n: int = 600, seed: int = 0, pools: str = "train", invented_
         record = _record(rng, kind)  # always drawn, so the other rows do not depend on the share
         if invented_share and inventor.random() < invented_share:
             if world is None or i % INVENTED_WORLD_ROWS == 0:
-                world = _without_heldout(made_up_pools(inventor))
+                world = _without_heldout(_accent_some(made_up_pools(inventor), inventor))
             record = _record(world, kind)
         records.append(record)
     return records
+
+
+def _accent_some(draw: _Draw, r: random.Random, share: float = 0.25) -> _Draw:
+    """``draw`` with ``share`` of its invented cities given an accented letter ("Vorélta"), as real
+    ones have (Medellín, Kraków): copying them means copying rare byte tokens. (Names stay ASCII:
+    they also make email addresses.)"""
+    draw.pools.CITIES = [with_an_accent(r, v) if r.random() < share else v for v in draw.pools.CITIES]
+    return draw
 
 
 def _without_heldout(draw: _Draw) -> _Draw:
