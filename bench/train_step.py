@@ -6,7 +6,8 @@ bundled sample), then times ``training_step`` (forward and backward) on the same
 interleaved so that a shared machine's slow moments hit both: TRL's default on CPU (every position
 projected onto the vocabulary) and toolft's :func:`toolft.train.score_trained_positions_only` (only
 positions with a label, as TRL does on CUDA). Prints the share of positions that carry a label, the
-median step time of each way, their ratio, and the largest loss difference (it must be ~0).
+median step time of each way, their ratio, and the largest loss difference between the two ways
+on the same batch (it must be ~0: both use the same seed, so the same dropout masks).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def main() -> None:
     from toolft.train import lora_config, score_trained_positions_only, sft_config, to_dataset
 
     recipe = load_recipe(args.recipe)
+    if torch.cuda.is_available():
+        sys.exit("a GPU is visible: TRL already scores only trained positions there, so both ways are the same; "
+                 "run this on CPU (CUDA_VISIBLE_DEVICES=)")
     if recipe.model.name_or_path == TINY_NAME:
         ensure_tiny_model()
     torch.manual_seed(0)
@@ -52,7 +56,7 @@ def main() -> None:
                              peft_config=lora_config(recipe))
         batches = list(trainer.get_train_dataloader())[:args.batches]
         every_position = trl_utils._use_triton
-        score_trained_positions_only()
+        assert score_trained_positions_only(), "this TRL has no compact-path switch: nothing to compare"
         trained_only = trl_utils._use_triton
 
         labelled = sum(int((b["labels"][:, 1:] != -100).sum()) for b in batches)
@@ -69,6 +73,7 @@ def main() -> None:
             for label, decide in (ways if i % 2 == 0 else ways[::-1]):
                 trl_utils._use_triton = decide
                 trainer.model.zero_grad()
+                torch.manual_seed(i)  # the same dropout masks both ways, where the recipe has dropout
                 start = time.perf_counter()
                 losses.append(float(trainer.training_step(trainer.model, dict(batch))))
                 times[label].append(time.perf_counter() - start)

@@ -260,9 +260,10 @@ def test_train_refuses_a_template_that_cannot_mask_before_loading_the_model(tmp_
 
 
 def test_trl_scores_only_trained_positions_on_cpu_with_the_same_loss_and_gradients(tiny_model_path, monkeypatch):
-    """The fused LM head's compact path on CPU: fewer positions projected, same loss and LoRA gradients."""
+    """The fused LM head's compact path on CPU: fewer positions projected, same loss, metrics and LoRA gradients."""
     import torch
     from peft import get_peft_model
+    from trl.kernels import chunked_logprob
     from trl.trainer import utils as trl_utils
 
     from toolft.data.sample import generate_sample
@@ -270,7 +271,8 @@ def test_trl_scores_only_trained_positions_on_cpu_with_the_same_loss_and_gradien
     from toolft.recipe import load_recipe
     from toolft.train import score_trained_positions_only
 
-    monkeypatch.setattr(trl_utils, "_use_triton", trl_utils._use_triton)  # restored after the test
+    # TRL's own device check (restored after the test), whatever an earlier in-process run switched
+    monkeypatch.setattr(trl_utils, "_use_triton", chunked_logprob._use_triton)
     recipe = load_recipe("tiny-cpu")
     tokenizer = load_tokenizer(str(tiny_model_path))
     rows = to_dataset(generate_sample(3, seed=5), tokenizer, recipe)
@@ -282,7 +284,7 @@ def test_trl_scores_only_trained_positions_on_cpu_with_the_same_loss_and_gradien
     assert 0 < trained < ids[:, 1:].numel() // 2  # assistant-only loss: most positions are prompt
 
     torch.manual_seed(0)
-    model = get_peft_model(load_base_model(str(tiny_model_path), "float32"), lora_config(recipe))
+    model = get_peft_model(load_base_model(str(tiny_model_path), "float32").to("cpu"), lora_config(recipe))
     for name, p in model.named_parameters():  # B starts at zero: make the adapter's gradients non-trivial
         if "lora_B" in name:
             torch.nn.init.normal_(p, std=0.02)
@@ -292,19 +294,28 @@ def test_trl_scores_only_trained_positions_on_cpu_with_the_same_loss_and_gradien
     monkeypatch.setattr(trl_utils._ChunkedLogProbFunction, "apply",
                         lambda hidden, *rest: projected.append(hidden.shape[0]) or apply(hidden, *rest))
 
-    def step():
+    def step(labels):
         model.zero_grad()
         out = model(input_ids=ids, attention_mask=mask, labels=labels, fused_lm_head=True)
         out.loss.backward()
         grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
-        return out.loss.detach(), out.entropy.detach(), grads
+        return out, grads
 
-    loss_all, entropy_all, grads_all = step()
-    assert score_trained_positions_only() and score_trained_positions_only()  # idempotent
-    loss_compact, entropy_compact, grads_compact = step()
+    every, grads_every = step(labels)
+    assert score_trained_positions_only()
+    switched = trl_utils._use_triton
+    assert score_trained_positions_only() and trl_utils._use_triton is switched  # idempotent
+    compact, grads_compact = step(labels)
     assert projected == [ids[:, 1:].numel(), trained]
-    assert torch.allclose(loss_all, loss_compact, atol=1e-6)
-    assert torch.allclose(entropy_all, entropy_compact, atol=1e-5)
-    assert grads_all.keys() == grads_compact.keys() and any("lora_A" in n for n in grads_all)
-    for name, grad in grads_all.items():
+    assert torch.allclose(every.loss, compact.loss, atol=1e-6)
+    assert torch.allclose(every.log_probs, compact.log_probs, atol=1e-5)
+    assert torch.allclose(every.entropy, compact.entropy, atol=1e-5)
+    assert torch.equal(every.is_top1, compact.is_top1)  # TRL's mean_token_accuracy
+    assert grads_every.keys() == grads_compact.keys() and any("lora_A" in n for n in grads_every)
+    for name, grad in grads_every.items():
         assert torch.allclose(grad, grads_compact[name], atol=1e-5, rtol=1e-4), name
+    # a batch with nothing to train (all prompt) is a zero loss, not an error
+    nothing, _ = step(torch.full_like(labels, -100))
+    assert float(nothing.loss) == 0.0
+    # only the decision between the two paths changed: other devices, and the kernel's own check, did not
+    assert not trl_utils._use_triton(torch.device("mps")) and not chunked_logprob._use_triton(torch.device("cpu"))

@@ -323,7 +323,8 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested, resume: boo
     # so a later toolft with another tiny spec still pairs this adapter with its own base
     run.write_status(base_model_path=resolve_model_path(recipe.model.name_or_path))
     log.info("model: %s (%s parameters)", recipe.model.name_or_path, f"{model.num_parameters():,}")
-    score_trained_positions_only()
+    if not score_trained_positions_only():
+        log.info("this TRL has no compact-path switch: on CPU it scores every position (slower, same loss)")
     trainer = SFTTrainer(
         model=model,
         args=sft_config(recipe, run.path / "checkpoints", has_eval=bool(eval_rows)),
