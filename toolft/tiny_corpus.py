@@ -462,42 +462,11 @@ def long_copy_corpus(n: int, seed: int = 0) -> list[list[dict]]:
     return [_conv_copy_long(r) for _ in range(n)]
 
 
-def _conv_arguments_in_order(r: random.Random, draw) -> list[dict]:
-    """'Fill in the arguments for each request, in order, one JSON object per line': one to three requests
-    joined in one sentence, as people ask for several things at once.
-
-    Like the "arguments" task, it is API-documentation reading with no tool protocol (no tools prompt, no
-    ``<tool_call>``, no function name in the answer). What it adds is the order: after the last value of one
-    request, find where the next one starts, and stop after the last.
-    """
-    from toolft.data.sample import PARALLEL_TASKS, TOOLS
-
-    tasks: list = []
-    target = r.choice([1, 2, 2, 3])
-    while len(tasks) < target:
-        task = r.choice(PARALLEL_TASKS)(draw)
-        if all((t.tool, t.args) != (task.tool, task.args) for t in tasks):
-            tasks.append(task)
-    clauses = [t.clause for t in tasks]
-    joined = clauses[0] if len(clauses) == 1 else ", ".join(clauses[:-1]) + " and " + clauses[-1]
-    request = r.choice(["{C}.", "Please {c}.", "Can you {c}?", "I need you to {c}.", "{C}, please."]).format(
-        c=joined, C=joined[:1].upper() + joined[1:])
-    functions = list(dict.fromkeys(t.tool for t in tasks))
-    r.shuffle(functions)
-    sigs = ", ".join(f"{name}({', '.join(TOOLS[name]['function']['parameters']['properties'])})" for name in functions)
-    ask = r.choice([f"{request}\nFor each request, in order, fill in the arguments as JSON, one object per line. "
-                    f"Functions: {sigs}.",
-                    f"Functions: {sigs}\nRequest: {request}\nThe arguments of each call, in order, one JSON per line?",
-                    f"{request}\nWrite the JSON arguments for every part of this, one line each ({sigs})."])
-    answer = "\n".join(json.dumps(t.args, ensure_ascii=False) for t in tasks)
-    return [{"role": "user", "content": ask}, {"role": "assistant", "content": answer}]
-
-
 FRESH_TASKS = [(_conv_extract, 0.2), (_conv_quote, 0.12), (_conv_copy_made_up, 0.08), (_conv_copy_long, 0.15),
                ("arguments", 0.25), ("cannot", 0.13), ("refusal", 0.07)]
 
 
-def fresh_conversations(n: int, seed: int, tasks=None) -> list[list[dict]]:
+def fresh_conversations(n: int, seed: int) -> list[list[dict]]:
     """``n`` single-exchange copy and extraction conversations whose values are all made up afresh.
 
     Pre-training draws a new set for every batch (``seed`` = the step), so no value ever
@@ -509,13 +478,11 @@ def fresh_conversations(n: int, seed: int, tasks=None) -> list[list[dict]]:
 
     r = random.Random(seed)
     draw = made_up_pools(r)  # one made-up world a batch: ~400 cities, 200 folders... none of them real
-    kinds, weights = zip(*(tasks or FRESH_TASKS))
+    kinds, weights = zip(*FRESH_TASKS)
     out = []
     for _ in range(n):
         kind = r.choices(kinds, weights)[0]
-        if kind == "in_order":
-            out.append(_conv_arguments_in_order(r, draw))
-        elif kind == "refusal":
+        if kind == "refusal":
             out.append(_refusal(draw)[0])
         elif kind in ("arguments", "cannot"):
             task = r.choice(SINGLE_TASKS)(draw)
