@@ -463,10 +463,10 @@ def long_copy_corpus(n: int, seed: int = 0) -> list[list[dict]]:
 
 
 FRESH_TASKS = [(_conv_extract, 0.2), (_conv_quote, 0.12), (_conv_copy_made_up, 0.08), (_conv_copy_long, 0.15),
-               ("arguments", 0.12), ("route", 0.13), ("cannot", 0.13), ("refusal", 0.07)]
+               ("arguments", 0.25), ("cannot", 0.13), ("refusal", 0.07)]
 
 
-def fresh_conversations(n: int, seed: int, tasks=None) -> list[list[dict]]:
+def fresh_conversations(n: int, seed: int) -> list[list[dict]]:
     """``n`` single-exchange copy and extraction conversations whose values are all made up afresh.
 
     Pre-training draws a new set for every batch (``seed`` = the step), so no value ever
@@ -478,25 +478,12 @@ def fresh_conversations(n: int, seed: int, tasks=None) -> list[list[dict]]:
 
     r = random.Random(seed)
     draw = made_up_pools(r)  # one made-up world a batch: ~400 cities, 200 folders... none of them real
-    kinds, weights = zip(*(tasks or FRESH_TASKS))
+    kinds, weights = zip(*FRESH_TASKS)
     out = []
     for _ in range(n):
         kind = r.choices(kinds, weights)[0]
         if kind == "refusal":
             out.append(_refusal(draw)[0])
-        elif kind == "route":
-            # which of these functions fits, answered with its arguments: the choice shows in the keys,
-            # and no function name is ever an answer (a base that answers with bare names is wrong)
-            task = r.choice(SINGLE_TASKS)(draw)
-            names = [task.tool] + r.sample([t for t in TOOLS if t != task.tool], r.randint(1, 3))
-            r.shuffle(names)
-            sigs = "\n".join(f"- {n}({', '.join(TOOLS[n]['function']['parameters']['properties'])}): "
-                             f"{TOOLS[n]['function']['description']}" for n in names)
-            ask = r.choice([f"Functions:\n{sigs}\nRequest: {task.request}\nPick the function that fits and give its "
-                            "arguments as JSON.",
-                            f"{task.request}\nOne of these would do it:\n{sigs}\nWhat arguments, as JSON?"])
-            out.append([{"role": "user", "content": ask},
-                        {"role": "assistant", "content": json.dumps(task.args, ensure_ascii=False)}])
         elif kind in ("arguments", "cannot"):
             task = r.choice(SINGLE_TASKS)(draw)
             if kind == "arguments":
