@@ -36,15 +36,12 @@ def main() -> None:
     from toolft.data.sample import generate_sample
     from toolft.modeling import load_base_model, load_tokenizer
     from toolft.recipe import load_recipe
-    from toolft.tiny import TINY_NAME, ensure_tiny_model
     from toolft.train import lora_config, score_trained_positions_only, sft_config, to_dataset
 
     recipe = load_recipe(args.recipe)
     if torch.cuda.is_available():
         sys.exit("a GPU is visible: TRL already scores only trained positions there, so both ways are the same; "
                  "run this on CPU (CUDA_VISIBLE_DEVICES=)")
-    if recipe.model.name_or_path == TINY_NAME:
-        ensure_tiny_model()
     torch.manual_seed(0)
     tokenizer = load_tokenizer(recipe.model.name_or_path)
     model = load_base_model(recipe.model.name_or_path, recipe.model.dtype)
