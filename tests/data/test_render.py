@@ -166,8 +166,9 @@ def test_counting_distinct_pieces_equals_tokenizing_whole_rows(template_model, n
     assert render.piecewise_exact(tok.backend_tokenizer)
     pieces = render.row_lengths(tok, rows, template, aol, pieces=True)
     assert pieces == render.row_lengths(tok, rows, template, aol, pieces=False)
-    # most rows render (Llama 3.2's template refuses parallel calls), so the comparison is not empty
-    assert sum(r.error is None and r.total > 0 for r in pieces) > len(rows) * 3 // 4
+    # most rows render (Llama 3.2's template refuses the sample's quarter of parallel calls), so the
+    # comparison is not empty
+    assert sum(r.error is None and r.total > 0 for r in pieces) > len(rows) // 2
 
 
 def test_pieces_find_the_same_trained_tokens_for_any_span():

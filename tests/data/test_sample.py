@@ -106,7 +106,7 @@ def test_all_kinds_present_for_small_n(n):
 
 
 def test_kind_shares_for_600(rows):
-    target = {"single_call": 0.30, "parallel_calls": 0.15, "multi_step": 0.15, "clarification": 0.15,
+    target = {"single_call": 0.20, "parallel_calls": 0.25, "multi_step": 0.15, "clarification": 0.15,
               "refusal": 0.10, "no_tool": 0.15}
     counts = Counter(map(kind_of, rows))
     for kind, share in target.items():
