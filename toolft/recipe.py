@@ -137,7 +137,8 @@ class DataSettings:
                                     "a short list of values by heart; an invented value can only be copied from the "
                                     "request, which is what a tool call needs.", min=0.0, max=1.0)
     eval_fraction: float = _f(0.1, "Share of the rows held out for the eval loss and the base vs fine-tuned scorecard. "
-                                   "Usual: 0.05-0.1. Zero leaves nothing to measure; a lot leaves less to learn from.", min=0.0, max=0.5)
+                                   "Usual: 0.05-0.1 of thousands of rows; 0.2 of a few hundred, so each kind of row has enough held out "
+                                   "to score. Zero leaves nothing to measure; a lot leaves less to learn from.", min=0.0, max=0.5)
     split_seed: int = _f(0, "Seed of the train / held-out split (and of the sample data).", min=0, max=2**32 - 1)
 
 
