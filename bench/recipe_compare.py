@@ -5,8 +5,8 @@ calls (``bench/tiny_copying.md``, section 11), as much as most changes tried. So
 cannot tell two recipes apart. This script trains every recipe once per seed: a copy of the recipe
 with ``training.seed`` set, through ``python -m toolft train``. With ``--vary data.split_seed`` it
 sets that field instead: on the bundled sample it picks which rows are drawn and which are held
-out, and three draws moved exact calls by up to 0.13 (section 12), more than training seeds did. It scores the fine-tuned side of each
-run with ``python -m toolft eval --json`` on two sets:
+out, and three draws moved exact calls by up to 0.13 (section 12), more than training seeds did.
+It scores the fine-tuned side of each run with ``python -m toolft eval --json`` on two sets:
 
 * ``own``: the run's own held-out split;
 * ``heldout``: ``data sample --n ROWS --seed 987654 --pools heldout``, values no training row has.

@@ -124,7 +124,8 @@ def test_tabs_data_recipe_and_train(app_url, tmp_path):
 
         page.get_by_role("tab", name="Recipe").click()
         expect(page.get_by_role("heading", name="Plan")).to_be_visible(timeout=30_000)
-        expect(page.get_by_text(f"{split_sizes(rows, load_recipe(default_preset_name()).data.eval_fraction)[0]} training rows")).to_be_visible()
+        train_rows = split_sizes(rows, load_recipe(default_preset_name()).data.eval_fraction)[0]
+        expect(page.get_by_text(f"{train_rows} training rows")).to_be_visible()
 
         # an upload with a bad line: the line is named, and the recipe trains on the copy
         page.get_by_role("tab", name="Data").click()

@@ -69,3 +69,15 @@ def test_scoring_a_run_in_the_tab(adapter_run, tmp_path):
     upload.unlink()
     assert last(steps)[0].startswith("Scored **2** rows from `held.jsonl`")  # the visitor's name, no server folder
     assert last(score(run_dir.name, str(upload), 2))[0].startswith("**Cannot read the uploaded file:**")
+
+
+def test_the_tab_scores_the_whole_held_out_split_of_the_default_cpu_run_by_default():
+    """With the default row count, the demo run's scorecard covers every held-out row, so each kind has
+    enough rows to tell base and fine-tuned apart (a cap of 40 left 4 to 9 per kind)."""
+    from toolft.data.records import split_sizes
+    from toolft.recipe import load_recipe
+    from toolft.ui.evaluate_tab import DEFAULT_ROWS, MAX_ROWS
+
+    data = load_recipe("tiny-cpu").data
+    held_out = split_sizes(data.sample_rows, data.eval_fraction)[1]
+    assert held_out >= 150 and held_out <= DEFAULT_ROWS <= MAX_ROWS

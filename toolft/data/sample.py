@@ -36,9 +36,9 @@ from toolft.data.invented import made_up_pools, with_an_accent
 
 KINDS = ("single_call", "parallel_calls", "multi_step", "clarification", "refusal", "no_tool")
 # Shares of each kind, in twentieths (20/25/15/15/10/15 %). Parallel requests have a quarter: with 15% the
-# tiny demo model stopped after its first call on nearly every parallel request; 25% (taken from single calls,
-# so the share of rows that want a call stays 60%) made 11 of 90 exact instead of 5 (bench/tiny_copying.md,
-# section 12).
+# tiny demo model stopped after its first call on nearly every parallel request; with 25% (taken from single
+# calls, so the share of rows that want a call stays 60%) it got 11 of 90 held-out parallel requests exactly
+# right over three training seeds, against 5 (bench/tiny_copying.md, section 12).
 _WEIGHTS = {"single_call": 4, "parallel_calls": 5, "multi_step": 3,
             "clarification": 3, "refusal": 2, "no_tool": 3}
 REFUSAL_OPENERS = ("I can't", "I cannot", "I won't", "Sorry, I can't")
