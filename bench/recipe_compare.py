@@ -48,12 +48,12 @@ def run_one(recipe: str, seed: int, out: Path, heldout: Path, field: str = "trai
     started = time.time()
     proc = cli("train", str(recipe_path), "--run-dir", str(out / "run"))
     if proc.returncode != 0:
-        raise RuntimeError(f"train {recipe} (seed {seed}) failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"train {recipe} ({field} {seed}) failed:\n{proc.stderr[-3000:]}")
     result = {"train_s": round(time.time() - started, 1)}
     for name, data in (("own", None), ("heldout", heldout)):
         proc = cli("eval", "--run-dir", str(out / "run"), "--json", *(["--data", str(data)] if data else []))
         if proc.returncode != 0:
-            raise RuntimeError(f"eval {name} of {recipe} (seed {seed}) failed:\n{proc.stderr[-3000:]}")
+            raise RuntimeError(f"eval {name} of {recipe} ({field} {seed}) failed:\n{proc.stderr[-3000:]}")
         result[name] = json.loads(proc.stdout)["finetuned"]
     (out / "scores.json").write_text(json.dumps(result, indent=1))
     return result
