@@ -1,0 +1,115 @@
+"""Which tokens of a call does a fine-tune get wrong? Teacher-forced accuracy by kind of token.
+
+Feeds each row's first assistant turn to the model (teacher forcing) and counts how often its most
+likely next token is the right one, separately for the first token of the answer, the first token of
+each tool name, the rest of the names, argument values, the JSON around them, ``</tool_call>`` and
+the token after it (another call, or the end of the turn). Unlike a greedy ``eval``, one early
+mistake does not hide every later token, so the weak decision shows by name
+(bench/tiny_copying.md, section 13). It also prints, per call index, how often the first token of
+the tool name was right, and the commonest confusions.
+
+    python bench/token_probe.py RUN_DIR DATA.jsonl [--base] [--rows 200]
+
+``RUN_DIR`` is a finished ``toolft train`` run; ``--base`` probes the base model (adapter off).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+CATEGORIES = ("first", "name_first", "name_rest", "value", "structure", "close", "after_close")
+_NAME = re.compile(r'"name": "([^"]*)"')
+_VALUE = re.compile(r'": ("(?:[^"\\]|\\.)*"|-?[0-9.]+|true|false)')
+
+
+def categorise(answer: str, start: int, index: int) -> tuple[str, int | None]:
+    """The kind of the token that starts at character ``start`` of ``answer`` (the index-th token),
+    and for a tool name's first token, which call of the answer it belongs to."""
+    if index == 0:
+        return "first", None
+    for call, m in enumerate(_NAME.finditer(answer)):
+        if m.start(1) <= start < max(m.end(1), m.start(1) + 1):
+            return ("name_first" if start == m.start(1) else "name_rest"), call
+    for m in _VALUE.finditer(answer):
+        quoted = m.group(1).startswith('"')
+        if (m.start(1) < start < m.end(1) - 1) if quoted else (m.start(1) <= start < m.end(1)):
+            return "value", None
+    if answer.startswith("</tool_call>", start):
+        return "close", None
+    if answer[:start].endswith("</tool_call>"):
+        return "after_close", None
+    return "structure", None
+
+
+def main(argv: list[str] | None = None) -> None:
+    import torch
+
+    from toolft.data.render import template_messages
+    from toolft.modeling import load_finetuned
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("run_dir")
+    p.add_argument("data")
+    p.add_argument("--base", action="store_true", help="probe the base (adapter disabled)")
+    p.add_argument("--rows", type=int, default=200)
+    args = p.parse_args(argv)
+
+    model, tok = load_finetuned(args.run_dir)
+    model.eval()
+    right = collections.defaultdict(lambda: [0, 0])
+    by_call = collections.defaultdict(lambda: [0, 0])
+    confusions = collections.Counter()
+    rows = [json.loads(line) for line in Path(args.data).read_text(encoding="utf-8").splitlines() if line.strip()]
+    for row in rows[: args.rows]:
+        messages = row["messages"]
+        k = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
+        kind = row.get("kind", "?")
+        prompt = tok.apply_chat_template(template_messages({"messages": messages[:k]}), tools=row.get("tools"),
+                                         add_generation_prompt=True, tokenize=False)
+        full = tok.apply_chat_template(template_messages({"messages": messages[: k + 1]}), tools=row.get("tools"),
+                                       tokenize=False)
+        enc = tok(full, add_special_tokens=False, return_offsets_mapping=True, return_tensors="pt")
+        ids, offsets = enc["input_ids"], enc["offset_mapping"][0].tolist()
+        first = len(tok(prompt, add_special_tokens=False)["input_ids"])
+        with torch.no_grad():
+            if args.base:
+                with model.disable_adapter():
+                    predicted = model(ids).logits[0].argmax(-1)
+            else:
+                predicted = model(ids).logits[0].argmax(-1)
+        answer = full[len(prompt):]
+        for index, position in enumerate(range(first, ids.shape[1])):
+            category, call = categorise(answer, offsets[position][0] - len(prompt), index)
+            ok = predicted[position - 1].item() == ids[0, position].item()
+            for key in ((kind, category), ("all", category)):
+                right[key][0] += ok
+                right[key][1] += 1
+            if category == "name_first":
+                by_call[(kind, call)][0] += ok
+                by_call[(kind, call)][1] += 1
+                if not ok:
+                    confusions[(tok.convert_ids_to_tokens(ids[0, position].item()),
+                                tok.convert_ids_to_tokens(predicted[position - 1].item()))] += 1
+
+    kinds = sorted({k for k, _ in right if k != "all"}) + ["all"]
+    print("kind".ljust(16) + "".join(c.rjust(15) for c in CATEGORIES))
+    for kind in kinds:
+        cells = [f"{right[(kind, c)][0] / right[(kind, c)][1]:.2f} ({right[(kind, c)][1]})"
+                 if right[(kind, c)][1] else "-" for c in CATEGORIES]
+        print(kind.ljust(16) + "".join(cell.rjust(15) for cell in cells))
+    print("\nfirst token of the tool name, by call of the answer:")
+    for (kind, call), (ok, n) in sorted(by_call.items()):
+        print(f"  {kind} call {call + 1}: {ok}/{n}")
+    print("\ncommonest confusions (right -> predicted):",
+          ", ".join(f"{a} -> {b} ({n})" for (a, b), n in confusions.most_common(8)))
+
+
+if __name__ == "__main__":
+    main()
