@@ -59,12 +59,31 @@ def test_base_does_not_call_tools(tiny):
     from toolft.data.sample import TOOLS
 
     model, tok = tiny
-    rows = [r for r in generate_sample(30, seed=99) if r["messages"][0]["role"] == "user"][:8]
-    for row in rows:
-        reply = _answer(model, tok, row["messages"][:1], tools=row["tools"], max_new_tokens=30)
-        assert "<tool_call>" not in reply, reply
-        text = reply.replace("<|im_end|>", "").strip()
-        assert text not in TOOLS and len(text.split()) >= 3, reply  # prose, never a bare function name
+    rows = [r for r in generate_sample(80, seed=99) if r["messages"][0]["role"] == "user"][:24]
+    replies = [_answer(model, tok, row["messages"][:1], tools=row["tools"], max_new_tokens=30) for row in rows]
+    texts = [reply.replace("<|im_end|>", "").strip() for reply in replies]
+    assert not [r for r in replies if "<tool_call>" in r]
+    assert not [t for t in texts if t.split()[0].strip(".,") in TOOLS]  # never a bare function name
+    # prose: a sentence, not a word. The base answers 1-3 of 100 tools prompts with a word or two ("Briefly, what
+    # does recursion mean?" -> "mean"; measured 3 and 5 of 200 before and after section 13 of bench/tiny_copying.md)
+    assert sum(len(t.split()) >= 3 for t in texts) >= 22, texts
+
+
+def test_the_markup_tokens_are_not_the_mean_embedding(tiny):
+    """``<tool_call>`` and friends start as noise with the others' spread, not at their mean: at the mean,
+    the base copied ``<tool_call>`` out of the tools prompt (bench/tiny_copying.md, section 13)."""
+    import torch
+
+    model, tok = tiny
+    emb = model.get_input_embeddings().weight.detach()
+    ids = tok.convert_tokens_to_ids(MARKUP_TOKENS)
+    others = torch.ones(emb.shape[0], dtype=torch.bool)
+    others[ids] = False
+    mean = emb[others].mean(dim=0)
+    similarity = torch.nn.functional.cosine_similarity(emb[ids], mean.expand(len(ids), -1))
+    assert similarity.abs().max() < 0.3 < torch.nn.functional.cosine_similarity(emb[others], mean.expand(
+        int(others.sum()), -1)).mean()
+    assert len(set(map(tuple, emb[ids].tolist()))) == len(ids)  # each has a direction of its own
 
 
 def test_base_copies_a_value_it_never_saw_from_its_prompt(tiny):
@@ -215,7 +234,8 @@ def test_the_shipped_build_is_the_default_spec_and_first_use_copies_it(tmp_path,
 
 # --------------------------------------------------------------------------- builds: atomic, quiet on stdout
 MINI = dict(vocab_size=600, hidden_size=48, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-            num_key_value_heads=1, head_dim=16, corpus_size=60, documents=4, choices=4, batch_size=4, long_batch=2)
+            num_key_value_heads=1, head_dim=16, corpus_size=60, documents=4, choices=4, batch_size=4, long_batch=2,
+            anneal_steps=0)
 
 
 def test_a_build_writes_progress_to_stderr_never_stdout(tmp_path, monkeypatch, capfd):
@@ -223,10 +243,12 @@ def test_a_build_writes_progress_to_stderr_never_stdout(tmp_path, monkeypatch, c
 
     monkeypatch.setenv("TOOLFT_MODELS_DIR", str(tmp_path / "models"))
     seen = []
-    path = ensure_tiny_model(TinySpec(steps=12, **MINI), progress=lambda step, total, eta: seen.append((step, total)))
+    spec = TinySpec(steps=12, **{**MINI, "anneal_steps": 5})  # two phases: progress counts both
+    path = ensure_tiny_model(spec, progress=lambda step, total, eta: seen.append((step, total)))
     out, err = capfd.readouterr()
-    assert out == "" and "[tiny] pretrain step 1/12" in err and "left)" in err  # the log carries an ETA
-    assert seen[0] == (1, 12) and seen[-1] == (12, 12)
+    assert out == "" and "[tiny] pretrain step 1/17" in err and "left)" in err  # the log carries an ETA
+    assert "[tiny] pretrain step 13/17" in err and "[tiny] pretrain step 17/17" in err
+    assert seen[0] == (1, 17) and seen[-1] == (17, 17) and [s for s, _ in seen] == sorted(s for s, _ in seen)
     assert (path / "config.json").exists() and (path / "tokenizer_config.json").exists()
 
 

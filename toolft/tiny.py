@@ -75,9 +75,13 @@ class TinySpec:
     copy_bigram: bool = False       # a second induction head, on the last two tokens (tiny_init): measured no
                                     # better after pre-training and fine-tuning (bench/tiny_copying.md, section 8)
     fresh_share: float = 0.4        # share of steps on copy/extraction tasks with values made up afresh
-    steps: int = 2000               # ~25 min on 2 CPU cores; the build ships prebuilt (toolft/prebuilt)
+    steps: int = 2000               # ~24 min on 2 CPU cores (~31 with anneal_steps); the build ships prebuilt
     batch_size: int = 24
     learning_rate: float = 3e-3     # full training of a tiny model tolerates a high rate
+    anneal_steps: int = 600         # a second phase (~7 min) of the same mix at a lower rate, fresh tasks newly
+                                    # drawn; measured: the fine-tune names the right tool more often
+                                    # (bench/tiny_copying.md, section 13)
+    anneal_learning_rate: float = 1e-3
     seed: int = 0
     version: int = 14               # bump when the corpus, tokenizer or template changes
 
@@ -353,8 +357,15 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
             fresh_seen.update(ids)
         return out
 
-    _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch)
+    total = spec.steps + spec.anneal_steps
+    _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch,
+              phase=(0, spec.steps, spec.learning_rate, total))
+    if spec.anneal_steps:
+        # the same mix at a third of the rate, a new warm-up and decay; fresh tasks follow phase one's seeds
+        _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch,
+                  phase=(spec.steps, spec.anneal_steps, spec.anneal_learning_rate, total))
     _mean_init_unseen(model, tokenizer, chats + long + [sorted(fresh_seen)])
+    _noise_init_markup(model, tokenizer)
 
     out.mkdir(parents=True, exist_ok=True)
     model.generation_config = GenerationConfig(
@@ -376,7 +387,8 @@ def _mean_init_unseen(model, tokenizer, encoded: list[list[int]]) -> None:
     ``resize_token_embeddings(mean_resizing=True)`` does for new tokens, leaves them
     neutral: the base still never emits them, and LoRA can learn to. A little noise
     keeps them distinct: the embeddings are tied, so identical rows would give
-    ``<tool_call>`` and ``</tool_call>`` the same logit forever.
+    ``<tool_call>`` and ``</tool_call>`` the same logit forever. (The tool markup tokens
+    then get noise alone: :func:`_noise_init_markup`.)
     """
     import torch
 
@@ -392,26 +404,51 @@ def _mean_init_unseen(model, tokenizer, encoded: list[list[int]]) -> None:
         emb[unseen] = trained.mean(dim=0) + noise
 
 
+def _noise_init_markup(model, tokenizer) -> None:
+    """Give the tool markup tokens (:data:`MARKUP_TOKENS`) embeddings of noise alone, with the spread of the others.
+
+    At the mean of the trained embeddings, ``<tool_call>`` had a high logit in every context (the mean is
+    about half of a typical embedding's norm, 4.7 of 9.1, and hidden states lean towards it), and the copying
+    heads then copied it out of a tools system prompt: a base with a second pre-training phase wrote
+    ``I can't run <tool_call> ...`` on 7 of 200 tools prompts, and 0 of 200 with these embeddings
+    (bench/tiny_copying.md, section 13). The fine-tune still learns to write them: LoRA moves the hidden
+    states, and each token keeps a direction of its own.
+    """
+    import torch
+
+    ids = tokenizer.convert_tokens_to_ids(list(MARKUP_TOKENS))
+    emb = model.get_input_embeddings().weight
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        others = torch.ones(emb.shape[0], dtype=torch.bool)
+        others[ids] = False
+        emb[ids] = torch.randn((len(ids), emb.shape[1]), generator=generator) * emb[others].std(dim=0)
+
+
 def _pretrain(model, chats: list[list[int]], long: list[list[int]], pad_id: int, spec: TinySpec, log,
-              progress=None, fresh_batch=None) -> None:
+              progress=None, fresh_batch=None, phase: tuple[int, int, float, int] | None = None) -> None:
     """Plain full-parameter language-model training with AdamW and a cosine schedule.
 
     Each step is either a batch of short conversations or a smaller batch of long
     sequences, so a batch holds similar lengths and little compute goes to padding.
+    ``phase``: ``(first step, steps, peak learning rate, total steps of the build)``, default
+    the spec's one phase; each phase has its own optimizer, warm-up and cosine decay, and
+    ``fresh_batch`` gets the build's step number (so no two phases draw the same tasks).
     """
     import random
 
     import torch
 
-    rng = random.Random(spec.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=spec.learning_rate, weight_decay=0.01, betas=(0.9, 0.98))
-    warmup = max(1, spec.steps // 20)
+    first, steps, peak, total = phase or (0, spec.steps, spec.learning_rate, spec.steps)
+    rng = random.Random(spec.seed + first)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=peak, weight_decay=0.01, betas=(0.9, 0.98))
+    warmup = max(1, steps // 20)
 
     def lr_at(step: int) -> float:
         if step < warmup:
-            return spec.learning_rate * (step + 1) / warmup
-        progress = (step - warmup) / max(1, spec.steps - warmup)
-        return spec.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+            return peak * (step + 1) / warmup
+        progress = (step - warmup) / max(1, steps - warmup)
+        return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
     def batches(pool: list[list[int]], size: int):
         while True:
@@ -426,10 +463,11 @@ def _pretrain(model, chats: list[list[int]], long: list[list[int]], pad_id: int,
     chat_batches, long_batches = batches(chats, spec.batch_size), batches(long, spec.long_batch)
     model.train()
     started = time.time()
-    for step in range(spec.steps):
+    for step in range(steps):
+        done = first + step  # steps of the whole build before this one
         draw = rng.random()
         if fresh_batch is not None and draw < spec.fresh_share:
-            pairs = fresh_batch(step)
+            pairs = fresh_batch(done)
         else:
             batch = next(long_batches) if long and draw < spec.fresh_share + spec.long_share else next(chat_batches)
             pairs = [(ids, ids) for ids in batch]
@@ -450,10 +488,10 @@ def _pretrain(model, chats: list[list[int]], long: list[list[int]], pad_id: int,
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         elapsed = time.time() - started
-        eta = elapsed / (step + 1) * (spec.steps - step - 1)
-        if progress and (step % 10 == 0 or step == spec.steps - 1):
-            progress(step + 1, spec.steps, eta)
-        if step % 100 == 0 or step == spec.steps - 1:
-            log(f"[tiny] pretrain step {step + 1}/{spec.steps} loss {loss.item():.3f} "
+        eta = elapsed / (step + 1) * (total - done - 1)  # for the whole build, at this phase's pace
+        if progress and (step % 10 == 0 or step == steps - 1):
+            progress(done + 1, total, eta)
+        if step % 100 == 0 or step == steps - 1:
+            log(f"[tiny] pretrain step {done + 1}/{total} loss {loss.item():.3f} "
                 f"({elapsed:.0f}s elapsed, about {eta:.0f}s left)")
     model.eval()
