@@ -14,7 +14,9 @@ same with tasks that walk a request of several parts in order:
 * ``listed_cannot``: function names listed, then a request that asks nothing about them → "I can't ..." (F).
 
 Variants: A = which,split; C = split; E = which_in_order,split_first,several_cannot;
-F = which_first,split_first,several_cannot,listed_cannot. Fine-tune the saved base with a recipe
+F = which_first,split_first,several_cannot,listed_cannot. The base ends as a build does (markup tokens
+as noise, ``tiny._noise_init_markup``); the section's variants were measured with the markup at the mean
+embedding, before that step existed. Fine-tune the saved base with a recipe
 whose ``model.name_or_path`` is ``OUT`` and score it with ``toolft eval`` and bench/token_probe.py.
 About 7 minutes for 600 steps on 2 CPU cores.
 
@@ -189,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     tiny._pretrain(model, chats, long, tok.pad_token_id, phase_spec, lambda m: print(m, flush=True), None,
                    fresh_batch, phase=(0, args.steps, args.lr, args.steps))
     tiny._mean_init_unseen(model, tok, chats + long + [sorted(seen)])
+    tiny._noise_init_markup(model, tok)  # as the build ends (section 13's variants were measured before it existed)
     args.out.mkdir(parents=True, exist_ok=True)
     model.generation_config = GenerationConfig(eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
                                                do_sample=False)
