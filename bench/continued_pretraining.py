@@ -115,20 +115,21 @@ def _several(r):
     return tasks, request
 
 
-def split(r):
+def _split(r, instruction_first: bool):
     tasks, request = _several(r)
-    ask = r.choice([f"Split this request into its parts, one per line: {request}",
-                    f"{request}\nList each thing asked, in order, one per line.",
+    second = (f"List each thing asked here, in order, one per line: {request}" if instruction_first
+              else f"{request}\nList each thing asked, in order, one per line.")
+    ask = r.choice([f"Split this request into its parts, one per line: {request}", second,
                     f"What are the separate steps here, in order? {request}"])
     return _chat(ask, "\n".join(t.clause for t in tasks))
+
+
+def split(r):
+    return _split(r, instruction_first=False)
 
 
 def split_first(r):
-    tasks, request = _several(r)
-    ask = r.choice([f"Split this request into its parts, one per line: {request}",
-                    f"List each thing asked here, in order, one per line: {request}",
-                    f"What are the separate steps here, in order? {request}"])
-    return _chat(ask, "\n".join(t.clause for t in tasks))
+    return _split(r, instruction_first=True)
 
 
 def several_cannot(r):
@@ -167,21 +168,14 @@ def main(argv: list[str] | None = None) -> None:
     tok = AutoTokenizer.from_pretrained(str(base))
     model = Qwen3ForCausalLM.from_pretrained(str(base), dtype=torch.float32)
     conversations, choices, documents = tiny._pretraining_text(spec)
-    render = lambda convs: [tok.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"] for c in convs]  # noqa: E731
-    chats = render(conversations)
-    long = render(choices) + [tok(d)["input_ids"][: spec.max_position_embeddings - 1] + [tok.pad_token_id]
-                              for d in documents]
+    chats, long = tiny.encode_pretraining_text(tok, spec, conversations, choices, documents)
     tiny_corpus.FRESH_TASKS = tiny_corpus.FRESH_TASKS + extra  # fresh_conversations reads it at each call
     seen: set[int] = set()
 
     def fresh_batch(step: int):
-        pairs = []
-        for conv in tiny_corpus.fresh_conversations(spec.batch_size, seed=(args.seed * 7919 + 13) * 1_000_003 + step):
-            ids = tok.apply_chat_template(conv, tokenize=True, return_dict=True)["input_ids"]
-            prompt = tok.apply_chat_template(conv[:-1], tokenize=True, return_dict=True,
-                                             add_generation_prompt=True)["input_ids"]
-            pairs.append((ids, [-100] * len(prompt) + ids[len(prompt):]))
-            seen.update(ids)
+        pairs = [tiny.encode_answer_only(tok, conv) for conv in
+                 tiny_corpus.fresh_conversations(spec.batch_size, seed=(args.seed * 7919 + 13) * 1_000_003 + step)]
+        seen.update(i for ids, _ in pairs for i in ids)
         return pairs
 
     for task, _ in extra:

@@ -338,24 +338,15 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     model = Qwen3ForCausalLM(config)
     copy_circuit_init(model, seed=spec.seed, bigram=spec.copy_bigram)  # starts out copying spans from its prompt (toolft/tiny_init.py)
 
-    def render(convs):
-        return [tokenizer.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"] for c in convs]
-
-    chats = render(conversations)
-    long = render(choices) + [tokenizer(d)["input_ids"][: spec.max_position_embeddings - 1] + [tokenizer.pad_token_id]
-                              for d in documents]
+    chats, long = encode_pretraining_text(tokenizer, spec, conversations, choices, documents)
     fresh_seen: set[int] = set()
 
     def fresh_batch(step: int) -> list[tuple[list[int], list[int]]]:
         """A batch of new copy tasks (values never seen before), trained on the answers only."""
-        out = []
-        for conv in fresh_conversations(spec.batch_size, seed=spec.seed * 1_000_003 + step):
-            ids = tokenizer.apply_chat_template(conv, tokenize=True, return_dict=True)["input_ids"]
-            prompt = tokenizer.apply_chat_template(conv[:-1], tokenize=True, return_dict=True,
-                                                   add_generation_prompt=True)["input_ids"]
-            out.append((ids, [-100] * len(prompt) + ids[len(prompt):]))
-            fresh_seen.update(ids)
-        return out
+        pairs = [encode_answer_only(tokenizer, conv)
+                 for conv in fresh_conversations(spec.batch_size, seed=spec.seed * 1_000_003 + step)]
+        fresh_seen.update(i for ids, _ in pairs for i in ids)
+        return pairs
 
     total = spec.steps + spec.anneal_steps
     _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch,
@@ -377,6 +368,25 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
         "spec": asdict(spec), "template_sha": _template_sha(), "build_seconds": round(time.time() - start, 1),
         "cpu_bf16": cpu_has_bf16(), "torch": torch.__version__}, indent=1))
     log(f"[tiny] built {TINY_NAME} ({model.num_parameters():,} parameters) in {time.time() - start:.0f}s -> {out}")
+
+
+def encode_pretraining_text(tokenizer, spec: TinySpec, conversations, choices, documents):
+    """Token ids of the fixed pre-training text: ``(chats, long)``, the conversations and the long
+    sequences (the choice conversations and the documents, each cut to the context and ended by a pad)."""
+    def render(convs):
+        return [tokenizer.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"] for c in convs]
+
+    long = render(choices) + [tokenizer(d)["input_ids"][: spec.max_position_embeddings - 1] + [tokenizer.pad_token_id]
+                              for d in documents]
+    return render(conversations), long
+
+
+def encode_answer_only(tokenizer, conv: list[dict]) -> tuple[list[int], list[int]]:
+    """``(input ids, labels)`` of a conversation trained on its last (assistant) message only (-100 elsewhere)."""
+    ids = tokenizer.apply_chat_template(conv, tokenize=True, return_dict=True)["input_ids"]
+    prompt = tokenizer.apply_chat_template(conv[:-1], tokenize=True, return_dict=True,
+                                           add_generation_prompt=True)["input_ids"]
+    return ids, [-100] * len(prompt) + ids[len(prompt):]
 
 
 def _mean_init_unseen(model, tokenizer, encoded: list[list[int]]) -> None:
