@@ -123,29 +123,6 @@ def test_a_value_tokenizes_the_same_in_prose_and_inside_json(value):
         assert _contains(tok(context, add_special_tokens=False)["input_ids"], alone), (value, context)
 
 
-@pytest.mark.parametrize("answer", ['{"city": "Porto Alegre", "unit": "celsius"}', '["notes/a.md", "b.txt"]',
-                                    '"Quoted"', "- first item", "<tool_call>\n{\"name\": \"get_weather\"}\n</tool_call>",
-                                    "Plain words."])
-def test_an_answer_is_trained_on_the_tokens_generation_starts_from(answer):
-    """The generation prompt ends at "assistant\n"; no token may join that line break to the answer.
-
-    With line breaks merged into the punctuation after them, '{"' became '\\n{"': the prompt a model
-    generates from never ends with it, so the base never began an answer with JSON (bench/tiny_copying.md,
-    section 14). Both encodings of a conversation must agree: whole, and prompt then answer."""
-    from transformers import AutoTokenizer
-
-    from toolft.tiny import encode_answer_only, ensure_tiny_tokenizer
-
-    tok = AutoTokenizer.from_pretrained(ensure_tiny_tokenizer())
-    conv = [{"role": "user", "content": "Answer as asked."}, {"role": "assistant", "content": answer}]
-    whole = tok.apply_chat_template(conv, tokenize=True, return_dict=True)["input_ids"]
-    prompt = tok.apply_chat_template(conv[:1], tokenize=True, return_dict=True, add_generation_prompt=True)["input_ids"]
-    assert whole[:len(prompt)] == prompt
-    ids, labels = encode_answer_only(tok, conv)
-    assert ids == whole and labels[:len(prompt)] == [-100] * len(prompt)
-    assert tok.decode(labels[len(prompt):]).startswith(answer)
-
-
 # --------------------------------------------------------------------------- the copying circuit at initialisation
 def _circuit_model(circuit: bool, bigram: bool = False):
     import torch
