@@ -11,13 +11,19 @@ same with tasks that walk a request of several parts in order:
   read_file.") (E / F);
 * ``split_first``: split, the instruction always before the request (E, F);
 * ``several_cannot``: a request of 2-3 parts alone → "I can't ..." for each tool (E, F);
-* ``listed_cannot``: function names listed, then a request that asks nothing about them → "I can't ..." (F).
+* ``listed_cannot``: function names listed, then a request that asks nothing about them → "I can't ..." (F);
+* ``api_cannot`` / ``api_which`` / ``api_arguments``: a system message that documents 2-4 of the sample's
+  functions as JSON lines, as API docs do (no ``<tools>`` tags, no instruction to call), then a request alone
+  → "I can't ..."; or "which documented function does this need?" → a sentence naming it; or "fill in the
+  arguments of f as JSON" → the arguments (G). A tools prompt's length and shape before a request, answered
+  as a chat model that cannot act answers (section 14).
 
 Variants: A = which,split; C = split; E = which_in_order,split_first,several_cannot;
-F = which_first,split_first,several_cannot,listed_cannot. The base ends as a build does (markup tokens
-as noise, ``tiny._noise_init_markup``); the section's variants were measured with the markup at the mean
-embedding, before that step existed. Fine-tune the saved base with a recipe
-whose ``model.name_or_path`` is ``OUT`` and score it with ``toolft eval`` and bench/token_probe.py.
+F = which_first,split_first,several_cannot,listed_cannot; G = F and api_cannot,api_which,api_arguments.
+The base ends as a build does (markup tokens as noise, ``tiny._noise_init_markup``); section 13's
+variants were measured with the markup at the mean embedding, before that step existed, and F again
+with it in section 14. Fine-tune the saved base with a recipe whose ``model.name_or_path`` is ``OUT``,
+and score it with ``toolft eval``, bench/token_probe.py and bench/base_probe.py.
 About 7 minutes for 600 steps on 2 CPU cores.
 
     python bench/continued_pretraining.py OUT [--base DIR] [--steps 600] [--lr 1e-3] [--tasks which,split]
@@ -144,9 +150,57 @@ def listed_cannot(r):
     return _chat(ask, _cannot(r, tasks))
 
 
+def _reference(r: random.Random, tasks) -> str:
+    """A system message that documents 2-4 of the sample's functions as JSON, one per line, as API docs do.
+
+    Not the tool protocol: no ``<tools>`` tags, no instructions to call, no ``<tool_call>``; a chat model
+    reads such a page and still answers in prose. It puts a tools prompt's length and shape before a request.
+    """
+    needed = list(dict.fromkeys(t.tool for t in tasks))
+    others = [n for n in TOOLS if n not in needed]
+    names = needed + r.sample(others, max(0, r.randint(2, 4) - len(needed)))
+    r.shuffle(names)
+    head = r.choice(["API reference:", "Functions documented in this project:", "Reference of the functions below.",
+                     "Documentation:"])
+    lines = "\n".join(json.dumps(TOOLS[n], ensure_ascii=False) for n in names)
+    return r.choice(tiny_corpus.SYSTEMS) + "\n\n" + head + "\n" + lines
+
+
+def _with_reference(r: random.Random, tasks, user: str, assistant: str) -> list[dict]:
+    return [{"role": "system", "content": _reference(r, tasks)}] + _chat(user, assistant)
+
+
+def api_cannot(r):
+    """API docs, then a request of 1-3 parts alone → "I can't ..." for each function it needs."""
+    tasks, request = _request(r, parts=(1, 1, 1, 2))
+    return _with_reference(r, tasks, request, _cannot(r, tasks))
+
+
+def api_arguments(r):
+    """API docs, then a request and "fill in the arguments of f as JSON" → the arguments."""
+    tasks, request = _request(r, parts=(1,))
+    task = tasks[0]
+    params = ", ".join(TOOLS[task.tool]["function"]["parameters"]["properties"])
+    ask = r.choice([f"{request}\nFill in the arguments of {task.tool}({params}) as JSON.",
+                    f"Request: {request}\nArguments for {task.tool}, as JSON?"])
+    return _with_reference(r, tasks, ask, json.dumps(task.args, ensure_ascii=False))
+
+
+def api_which(r):
+    """API docs, then a request and "which documented function does this need?" → a sentence naming it."""
+    tasks, request = _request(r, parts=(1, 1, 2))
+    tools = [t.tool for t in tasks]
+    ask = r.choice([f"Which of the documented functions does this need? {request}",
+                    f"{request}\nWhich function above handles that?"])
+    answer = (r.choice([f"That needs {tools[0]}.", f"The function for that is {tools[0]}."]) if len(tools) == 1
+              else "First " + ", then ".join(tools) + ".")
+    return _with_reference(r, tasks, ask, answer)
+
+
 TASKS = {"which": (which, 0.15), "split": (split, 0.1), "which_in_order": (which_in_order, 0.15),
          "which_first": (which_first, 0.15), "split_first": (split_first, 0.1),
-         "several_cannot": (several_cannot, 0.1), "listed_cannot": (listed_cannot, 0.1)}
+         "several_cannot": (several_cannot, 0.1), "listed_cannot": (listed_cannot, 0.1),
+         "api_cannot": (api_cannot, 0.15), "api_arguments": (api_arguments, 0.1), "api_which": (api_which, 0.1)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,108 @@
+"""Probe a tiny-qwen3 base before fine-tuning it: does it copy, does it answer in JSON, does it stay out of tools?
+
+Two greedy probes of a base model folder (a build, or the output of bench/continued_pretraining.py):
+
+1. **Copy and extraction tasks** of the pre-training kinds (``tiny_corpus.fresh_conversations``), with
+   values made up from a seed no build draws: exact answers, counted apart for answers that are a JSON
+   object ("fill a JSON object from a sentence", "the arguments of get_weather as JSON") and the rest
+   (quote a span, say why it cannot be done).
+2. **Tools prompts**: the first user turn of each row of a dataset (default: 200 rows of
+   ``data sample --seed 987654 --pools heldout``), rendered with its tools by the model's own template.
+   It counts answers that write ``<tool_call>`` and answers whose first word is a function name: a base
+   must do neither (issue 5; ``tests/test_tiny.py`` checks 24 such prompts).
+
+    python bench/base_probe.py MODEL_DIR [MODEL_DIR ...] [--fresh 80] [--data ROWS.jsonl] [--rows 200]
+
+About 20 seconds per model on 2 CPU cores (batches of 16). Section 14 of bench/tiny_copying.md used it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+FRESH_SEED = 123_456_789  # no build draws it: builds use seed * 1_000_003 + step for steps below 3,000
+
+
+def _generate(model, tok, prompts: list[str], max_new_tokens: int) -> list[str]:
+    import torch
+
+    tok.padding_side = "left"
+    texts = []
+    for i in range(0, len(prompts), 16):
+        enc = tok(prompts[i:i + 16], return_tensors="pt", padding=True, add_special_tokens=False)
+        with torch.no_grad():
+            out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False)
+        texts += [tok.decode(o, skip_special_tokens=False).split("<|im_end|>")[0]
+                  for o in out[:, enc["input_ids"].shape[1]:]]
+    return texts
+
+
+def fresh_tasks(model, tok, n: int) -> dict:
+    """Exact answers to ``n`` fresh copy and extraction tasks: ``{"json": (right, n), "other": (right, n)}``."""
+    from toolft.tiny_corpus import fresh_conversations
+
+    convs = fresh_conversations(n, seed=FRESH_SEED)
+    prompts = [tok.apply_chat_template(c[:-1], add_generation_prompt=True, tokenize=False) for c in convs]
+    counts = {"json": [0, 0], "other": [0, 0]}
+    for conv, text in zip(convs, _generate(model, tok, prompts, 70)):
+        want = conv[-1]["content"]
+        kind = "json" if want.startswith("{") else "other"
+        counts[kind][1] += 1
+        counts[kind][0] += text.replace("<|endoftext|>", "").strip() == want
+    return {k: tuple(v) for k, v in counts.items()}
+
+
+def tools_prompts(model, tok, rows: list[dict]) -> dict:
+    """Greedy answers (40 tokens) to each row's first user turn with its tools: counts and the offending texts."""
+    from toolft.data.render import template_messages
+    from toolft.data.sample import TOOLS
+
+    prompts = []
+    for row in rows:
+        msgs = row["messages"]
+        first = next(i for i, m in enumerate(msgs) if m["role"] == "assistant")
+        prompts.append(tok.apply_chat_template(template_messages({"messages": msgs[:first]}), tools=row.get("tools"),
+                                               add_generation_prompt=True, tokenize=False))
+    texts = _generate(model, tok, prompts, 40)
+    markup = [t for t in texts if "<tool_call>" in t]
+    named = [t for t in texts if t.split() and t.replace(",", " ").split()[0].strip(".") in TOOLS]
+    return {"n": len(texts), "tool_call": len(markup), "function_name": len(named), "examples": (markup + named)[:5]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("models", nargs="+", type=Path)
+    p.add_argument("--fresh", type=int, default=80, help="fresh copy/extraction tasks (default 80)")
+    p.add_argument("--data", type=Path, help="tools rows (default: data sample --n ROWS --seed 987654 --pools heldout)")
+    p.add_argument("--rows", type=int, default=200)
+    args = p.parse_args(argv)
+
+    if args.data:
+        rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        from toolft.data.sample import generate_sample
+
+        rows = generate_sample(args.rows, seed=987654, pools="heldout")
+    rows = rows[:args.rows]
+    for path in args.models:
+        tok = AutoTokenizer.from_pretrained(str(path))
+        model = AutoModelForCausalLM.from_pretrained(str(path)).eval()
+        fresh = fresh_tasks(model, tok, args.fresh)
+        tools = tools_prompts(model, tok, rows)
+        print(f"{path}\n  fresh tasks, exact: JSON answers {fresh['json'][0]}/{fresh['json'][1]}, "
+              f"others {fresh['other'][0]}/{fresh['other'][1]}\n"
+              f"  tools prompts: {tools['tool_call']}/{tools['n']} write <tool_call>, "
+              f"{tools['function_name']}/{tools['n']} begin with a function name")
+        for text in tools["examples"]:
+            print("    " + text[:150].replace("\n", " "))
+
+
+if __name__ == "__main__":
+    main()
