@@ -28,18 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 FRESH_SEED = 123_456_789  # no build draws it: builds use seed * 1_000_003 + step for steps below 3,000
 
 
-def _generate(model, tok, prompts: list[str], max_new_tokens: int) -> list[str]:
-    import torch
+def _generate(model, tok, prompts: list[tuple[list[dict], list[dict] | None]], max_new_tokens: int) -> list[str]:
+    """Greedy answers to ``(messages, tools)`` prompts, batched as ``toolft eval`` does (markup kept)."""
+    from toolft.inference import Sampling, generate_batch
 
-    tok.padding_side = "left"
-    texts = []
-    for i in range(0, len(prompts), 16):
-        enc = tok(prompts[i:i + 16], return_tensors="pt", padding=True, add_special_tokens=False)
-        with torch.no_grad():
-            out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False)
-        texts += [tok.decode(o, skip_special_tokens=False).split("<|im_end|>")[0]
-                  for o in out[:, enc["input_ids"].shape[1]:]]
-    return texts
+    return generate_batch(model, tok, prompts, use_adapter=False, sampling=Sampling(max_new_tokens=max_new_tokens))
 
 
 def fresh_tasks(model, tok, n: int) -> dict:
@@ -47,27 +40,25 @@ def fresh_tasks(model, tok, n: int) -> dict:
     from toolft.tiny_corpus import fresh_conversations
 
     convs = fresh_conversations(n, seed=FRESH_SEED)
-    prompts = [tok.apply_chat_template(c[:-1], add_generation_prompt=True, tokenize=False) for c in convs]
+    prompts = [(c[:-1], None) for c in convs]
     counts = {"json": [0, 0], "other": [0, 0]}
     for conv, text in zip(convs, _generate(model, tok, prompts, 70)):
         want = conv[-1]["content"]
         kind = "json" if want.startswith("{") else "other"
         counts[kind][1] += 1
-        counts[kind][0] += text.replace("<|endoftext|>", "").strip() == want
+        counts[kind][0] += text == want
     return {k: tuple(v) for k, v in counts.items()}
 
 
 def tools_prompts(model, tok, rows: list[dict]) -> dict:
     """Greedy answers (40 tokens) to each row's first user turn with its tools: counts and the offending texts."""
-    from toolft.data.render import template_messages
     from toolft.data.sample import TOOLS
 
     prompts = []
     for row in rows:
         msgs = row["messages"]
         first = next(i for i, m in enumerate(msgs) if m["role"] == "assistant")
-        prompts.append(tok.apply_chat_template(template_messages({"messages": msgs[:first]}), tools=row.get("tools"),
-                                               add_generation_prompt=True, tokenize=False))
+        prompts.append((msgs[:first], row.get("tools")))
     texts = _generate(model, tok, prompts, 40)
     markup = [t for t in texts if "<tool_call>" in t]
     named = [t for t in texts if t.split() and t.replace(",", " ").split()[0].strip(".") in TOOLS]
