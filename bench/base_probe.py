@@ -9,7 +9,9 @@ Two greedy probes of a base model folder (a build, or the output of bench/contin
 2. **Tools prompts**: the first user turn of each row of a dataset (default: 200 rows of
    ``data sample --seed 987654 --pools heldout``), rendered with its tools by the model's own template.
    It counts answers that write ``<tool_call>`` and answers whose first word is a function name: a base
-   must do neither (issue 5; ``tests/test_tiny.py`` checks 24 such prompts).
+   must do neither (issue 5; ``tests/test_tiny.py`` checks 24 such prompts). It also counts answers that
+   name a function anywhere ("First get_weather, then read_file."): prose, but not how a chat model that
+   knows nothing of the tools answers.
 
     python bench/base_probe.py MODEL_DIR [MODEL_DIR ...] [--fresh 80] [--data ROWS.jsonl] [--rows 200]
 
@@ -20,12 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-FRESH_SEED = 123_456_789  # no build draws it: builds use seed * 1_000_003 + step for steps below 3,000
+FRESH_SEED = 123_456_789  # no build draws it: builds use seed * 1_000_003 + step for steps below 3,200
 
 
 def _generate(model, tok, prompts: list[tuple[list[dict], list[dict] | None]], max_new_tokens: int) -> list[str]:
@@ -62,7 +65,9 @@ def tools_prompts(model, tok, rows: list[dict]) -> dict:
     texts = _generate(model, tok, prompts, 40)
     markup = [t for t in texts if "<tool_call>" in t]
     named = [t for t in texts if t.split() and t.replace(",", " ").split()[0].strip(".") in TOOLS]
-    return {"n": len(texts), "tool_call": len(markup), "function_name": len(named), "examples": (markup + named)[:5]}
+    anywhere = [t for t in texts if set(re.findall(r"\w+", t)) & set(TOOLS)]
+    return {"n": len(texts), "tool_call": len(markup), "function_name": len(named), "names_anywhere": len(anywhere),
+            "examples": (markup + named + [t for t in anywhere if t not in named])[:5]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,7 +95,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{path}\n  fresh tasks, exact: JSON answers {fresh['json'][0]}/{fresh['json'][1]}, "
               f"others {fresh['other'][0]}/{fresh['other'][1]}\n"
               f"  tools prompts: {tools['tool_call']}/{tools['n']} write <tool_call>, "
-              f"{tools['function_name']}/{tools['n']} begin with a function name")
+              f"{tools['function_name']}/{tools['n']} begin with a function name, "
+              f"{tools['names_anywhere']}/{tools['n']} name one anywhere")
         for text in tools["examples"]:
             print("    " + text[:150].replace("\n", " "))
 

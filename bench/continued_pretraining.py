@@ -2,7 +2,8 @@
 
 The experiments of bench/tiny_copying.md, section 13: 600 more steps of the build's own mix at a
 peak learning rate of 1e-3 (variant B, which the build now does itself as its second phase), or the
-same with tasks that walk a request of several parts in order:
+same with tasks that walk a request of several parts in order (F's four are now the build's third phase,
+``tiny_corpus.ORDER_TASKS``; section 15):
 
 * ``which``: "Of get_weather, read_file and run_shell, which does each part need?" → the names (A);
 * ``split``: "Split this request into its parts, one per line" → the clauses, in order (A, C);
@@ -24,7 +25,8 @@ The base ends as a build does (markup tokens as noise, ``tiny._noise_init_markup
 variants were measured with the markup at the mean embedding, before that step existed, and F again
 with it in section 14. Fine-tune the saved base with a recipe whose ``model.name_or_path`` is ``OUT``,
 and score it with ``toolft eval``, bench/token_probe.py and bench/base_probe.py.
-About 7 minutes for 600 steps on 2 CPU cores.
+About 7 minutes for 600 steps on 2 CPU cores. The default ``--base`` is today's build, which has F's
+tasks in its third phase: to reproduce sections 13 and 14, pass the build of spec version 14 as ``--base``.
 
     python bench/continued_pretraining.py OUT [--base DIR] [--steps 600] [--lr 1e-3] [--tasks which,split]
 """
@@ -42,112 +44,34 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from toolft import tiny, tiny_corpus  # noqa: E402
-from toolft.data.invented import made_up_pools  # noqa: E402
-from toolft.data.sample import PARALLEL_TASKS, TOOLS, _cap, _fmt  # noqa: E402
-
-
-def _request(r: random.Random, parts=(1, 2, 2, 3)):
-    """``(tasks, request)``: 1-3 of the sample's parallel tasks with made-up values, phrased as the sample does."""
-    draw = made_up_pools(r)
-    n = r.choice(parts)
-    tasks = []
-    while len(tasks) < n:
-        task = r.choice(PARALLEL_TASKS)(draw)
-        if all((t.tool, t.args) != (task.tool, task.args) for t in tasks):
-            tasks.append(task)
-    if n == 1:
-        return tasks, tasks[0].request
-    *head, last = [t.clause for t in tasks]
-    joined = ", ".join(head) + " and " + last
-    return tasks, _fmt(r, ["{C}.", "Please {c}.", "Can you {c}?", "I need you to {c}.", "{C}, please."],
-                       c=joined, C=_cap(joined))
-
-
-def _listed(r: random.Random, tasks) -> str:
-    needed = list(dict.fromkeys(t.tool for t in tasks))
-    names = needed + r.sample([n for n in TOOLS if n not in needed], r.randint(1, 2))
-    r.shuffle(names)
-    return ", ".join(names)
-
-
-def _cannot(r: random.Random, tasks) -> str:
-    first = {}
-    for task in tasks:
-        first.setdefault(task.tool, task)
-    replies = [tiny_corpus.CANNOT[t.tool].format(in_city=f" in {t.args['city']}" if "city" in t.args else "",
-                                                 path=t.args.get("path", "the folder")) for t in first.values()]
-    return r.choice(["", "Sorry, ", "I'm sorry: "]) + " ".join(replies)
-
-
-def _chat(user: str, assistant: str) -> list[dict]:
-    return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+from toolft.data.sample import TOOLS  # noqa: E402
+from toolft.tiny_corpus import (_chat, _listed_functions, _made_up_request, _several_parts,  # noqa: E402
+                                cannot_reply, listed_cannot, several_cannot, split_first, which_first)
 
 
 def which(r):
-    tasks, request = _request(r)
-    listed = _listed(r, tasks)
+    tasks, request = _made_up_request(r)
+    listed = _listed_functions(r, tasks)
     ask = r.choice([f"Functions: {listed}\nRequest: {request}\nWhich function handles each part, in order?",
                     f"{request}\nOf {listed}, which function does each part need? In order.",
                     f"Match each part of this request to one of {listed}, in order: {request}"])
     return _chat(ask, ", ".join(t.tool for t in tasks))
 
 
-def _which_sentence(r, opener):
-    tasks, request = _request(r)
-    listed = _listed(r, tasks)
-    ask = r.choice([f"Functions: {listed}. Which function handles each part of this request, in order? {request}",
-                    f"Of {listed}, which function does each part of this need, in order? {request}",
-                    f"Match each part of this request to one of {listed}, in order: {request}"])
-    tools = [t.tool for t in tasks]
-    if len(tools) == 1:
-        answer = r.choice([f"That needs {tools[0]}.", f"Use {tools[0]} for that.", f"The function for that is {tools[0]}."])
-    else:
-        answer = opener(r) + ", then ".join(tools) + "."
-    return _chat(ask, answer)
-
-
 def which_in_order(r):
-    return _which_sentence(r, lambda r: r.choice(["First ", "In order: first "]))
-
-
-def which_first(r):
-    return _which_sentence(r, lambda r: "First ")
-
-
-def _several(r):
-    tasks, request = _request(r)
-    while len(tasks) < 2:
-        tasks, request = _request(r)
-    return tasks, request
-
-
-def _split(r, instruction_first: bool):
-    tasks, request = _several(r)
-    second = (f"List each thing asked here, in order, one per line: {request}" if instruction_first
-              else f"{request}\nList each thing asked, in order, one per line.")
-    ask = r.choice([f"Split this request into its parts, one per line: {request}", second,
-                    f"What are the separate steps here, in order? {request}"])
-    return _chat(ask, "\n".join(t.clause for t in tasks))
+    """``tiny_corpus.which_first`` with "In order: first ..." as the other opener (E)."""
+    conv = which_first(r)
+    if conv[1]["content"].startswith("First ") and r.random() < 0.5:
+        conv[1]["content"] = "In order: first " + conv[1]["content"][len("First "):]
+    return conv
 
 
 def split(r):
-    return _split(r, instruction_first=False)
-
-
-def split_first(r):
-    return _split(r, instruction_first=True)
-
-
-def several_cannot(r):
-    tasks, request = _several(r)
-    return _chat(request, _cannot(r, tasks))
-
-
-def listed_cannot(r):
-    tasks, request = _request(r)
-    listed = _listed(r, tasks)
-    ask = r.choice([f"Functions: {listed}. {request}", f"I have {listed}. {request}", f"{listed}\n{request}"])
-    return _chat(ask, _cannot(r, tasks))
+    tasks, request = _several_parts(r)
+    ask = r.choice([f"Split this request into its parts, one per line: {request}",
+                    f"{request}\nList each thing asked, in order, one per line.",
+                    f"What are the separate steps here, in order? {request}"])
+    return _chat(ask, "\n".join(t.clause for t in tasks))
 
 
 def _reference(r: random.Random, tasks) -> str:
@@ -172,13 +96,13 @@ def _with_reference(r: random.Random, tasks, user: str, assistant: str) -> list[
 
 def api_cannot(r):
     """API docs, then a request of 1-3 parts alone → "I can't ..." for each function it needs."""
-    tasks, request = _request(r, parts=(1, 1, 1, 2))
-    return _with_reference(r, tasks, request, _cannot(r, tasks))
+    tasks, request = _made_up_request(r, parts=(1, 1, 1, 2))
+    return _with_reference(r, tasks, request, cannot_reply(r, tasks))
 
 
 def api_arguments(r):
     """API docs, then a request and "fill in the arguments of f as JSON" → the arguments."""
-    tasks, request = _request(r, parts=(1,))
+    tasks, request = _made_up_request(r, parts=(1,))
     task = tasks[0]
     params = ", ".join(TOOLS[task.tool]["function"]["parameters"]["properties"])
     ask = r.choice([f"{request}\nFill in the arguments of {task.tool}({params}) as JSON.",
@@ -188,7 +112,7 @@ def api_arguments(r):
 
 def api_which(r):
     """API docs, then a request and "which documented function does this need?" → a sentence naming it."""
-    tasks, request = _request(r, parts=(1, 1, 2))
+    tasks, request = _made_up_request(r, parts=(1, 1, 2))
     tools = [t.tool for t in tasks]
     ask = r.choice([f"Which of the documented functions does this need? {request}",
                     f"{request}\nWhich function above handles that?"])
@@ -223,12 +147,12 @@ def main(argv: list[str] | None = None) -> None:
     model = Qwen3ForCausalLM.from_pretrained(str(base), dtype=torch.float32)
     conversations, choices, documents = tiny._pretraining_text(spec)
     chats, long = tiny.encode_pretraining_text(tok, spec, conversations, choices, documents)
-    tiny_corpus.FRESH_TASKS = tiny_corpus.FRESH_TASKS + extra  # fresh_conversations reads it at each call
     seen: set[int] = set()
 
     def fresh_batch(step: int):
         pairs = [tiny.encode_answer_only(tok, conv) for conv in
-                 tiny_corpus.fresh_conversations(spec.batch_size, seed=(args.seed * 7919 + 13) * 1_000_003 + step)]
+                 tiny_corpus.fresh_conversations(spec.batch_size, seed=(args.seed * 7919 + 13) * 1_000_003 + step,
+                                                 tasks=tiny_corpus.FRESH_TASKS + extra)]
         seen.update(i for ids, _ in pairs for i in ids)
         return pairs
 

@@ -100,6 +100,54 @@ def test_base_copies_a_value_it_never_saw_from_its_prompt(tiny):
     assert len(asks) == 10 and sum(right) >= 6, right
 
 
+def test_the_third_phase_walks_requests_in_order_and_stays_tool_free():
+    """The order tasks name each part's function in the request's order, in prose, never as the tool protocol."""
+    import random
+    import re
+
+    from toolft.data.sample import TOOLS
+    from toolft.tiny_corpus import ORDER_TASKS, _made_up_request, fresh_conversations, split_first, which_first
+
+    for conv in fresh_conversations(400, seed=31_337, tasks=ORDER_TASKS):
+        text = json.dumps(conv)
+        assert [m["role"] for m in conv] == ["user", "assistant"] and all(m["content"] for m in conv)
+        assert "tool_call" not in text and "<tools>" not in text and "tool_response" not in text
+    several = 0
+    for seed in range(60):  # the same draw again gives the request's tasks, in order
+        tasks, request = _made_up_request(random.Random(seed))
+        user, answer = which_first(random.Random(seed))
+        assert request in user["content"]
+        assert re.findall(r"\b(" + "|".join(TOOLS) + r")\b", answer["content"]) == [t.tool for t in tasks]
+        several += len(tasks) > 1
+    assert several > 20
+    for seed in range(30):  # split: each line is a clause of the request, in the request's order
+        user, answer = split_first(random.Random(seed))
+        lines = answer["content"].split("\n")
+        starts = [user["content"].lower().find(line.lower()) for line in lines]
+        assert len(lines) >= 2 and -1 not in starts and starts == sorted(starts), (user, answer)
+
+
+def test_only_the_third_phase_draws_the_order_tasks(tmp_path, monkeypatch):
+    from toolft import tiny
+    from toolft.tiny_corpus import FRESH_TASKS, ORDER_TASKS
+
+    monkeypatch.setenv("TOOLFT_MODELS_DIR", str(tmp_path / "models"))
+    spec = TinySpec(steps=10, **{**MINI, "anneal_steps": 6, "order_steps": 10, "fresh_share": 1.0})
+    tiny.ensure_tiny_tokenizer(spec, log=lambda _: None)
+    drawn = {}
+    real = tiny.fresh_conversations
+
+    def recorded(n, seed, tasks=None):
+        drawn[seed] = tasks
+        return real(n, seed, tasks)
+
+    monkeypatch.setattr(tiny, "fresh_conversations", recorded)
+    tiny.build_tiny_model(tmp_path / "m", spec, log=lambda _: None)
+    assert sorted(drawn) == list(range(26))  # every step a fresh batch, its seed the build's step number
+    assert all(drawn[s] == FRESH_TASKS for s in range(16)) and all(drawn[s] == FRESH_TASKS + ORDER_TASKS
+                                                                   for s in range(16, 26))
+
+
 # --------------------------------------------------------------------------- tokenizer: values tokenize alike everywhere
 def _contains(seq: list[int], part: list[int]) -> bool:
     return any(seq[i:i + len(part)] == part for i in range(len(seq) - len(part) + 1))
@@ -235,7 +283,7 @@ def test_the_shipped_build_is_the_default_spec_and_first_use_copies_it(tmp_path,
 # --------------------------------------------------------------------------- builds: atomic, quiet on stdout
 MINI = dict(vocab_size=600, hidden_size=48, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
             num_key_value_heads=1, head_dim=16, corpus_size=60, documents=4, choices=4, batch_size=4, long_batch=2,
-            anneal_steps=0)
+            anneal_steps=0, order_steps=0)
 
 
 def test_a_build_writes_progress_to_stderr_never_stdout(tmp_path, monkeypatch, capfd):
@@ -243,12 +291,12 @@ def test_a_build_writes_progress_to_stderr_never_stdout(tmp_path, monkeypatch, c
 
     monkeypatch.setenv("TOOLFT_MODELS_DIR", str(tmp_path / "models"))
     seen = []
-    spec = TinySpec(steps=12, **{**MINI, "anneal_steps": 5})  # two phases: progress counts both
+    spec = TinySpec(steps=12, **{**MINI, "anneal_steps": 5, "order_steps": 3})  # three phases: progress counts all
     path = ensure_tiny_model(spec, progress=lambda step, total, eta: seen.append((step, total)))
     out, err = capfd.readouterr()
-    assert out == "" and "[tiny] pretrain step 1/17" in err and "left)" in err  # the log carries an ETA
-    assert "[tiny] pretrain step 13/17" in err and "[tiny] pretrain step 17/17" in err
-    assert seen[0] == (1, 17) and seen[-1] == (17, 17) and [s for s, _ in seen] == sorted(s for s, _ in seen)
+    assert out == "" and "[tiny] pretrain step 1/20" in err and "left)" in err  # the log carries an ETA
+    assert all(f"[tiny] pretrain step {n}/20" in err for n in (13, 17, 18, 20))  # each phase's first and last
+    assert seen[0] == (1, 20) and seen[-1] == (20, 20) and [s for s, _ in seen] == sorted(s for s, _ in seen)
     assert (path / "config.json").exists() and (path / "tokenizer_config.json").exists()
 
 

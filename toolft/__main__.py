@@ -611,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     tiny = sub.add_parser("tiny", help="the offline tiny-qwen3 model").add_subparsers(dest="tiny_command", required=True)
     p = tiny.add_parser("build", help="install tiny-qwen3 now (otherwise done on first use)")
     p.add_argument("--from-scratch", action="store_true",
-                   help="pre-train it here (about half an hour on 2 CPU cores) instead of copying the build shipped with toolft")
+                   help="pre-train it here (about 40 minutes on 2 CPU cores) instead of copying the build shipped with toolft")
     p.set_defaults(func=cmd_tiny_build)
     return parser
 

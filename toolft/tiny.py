@@ -12,8 +12,10 @@ building it on first use and caching it under ``$TOOLFT_MODELS_DIR``:
 2. a ``Qwen3ForCausalLM`` with the real architecture at tiny width and depth, whose initial
    weights already copy spans from the prompt (``toolft.tiny_init``);
 3. full pre-training on *tool-free* text (``toolft.tiny_corpus``): conversations, documents,
-   and copy and extraction tasks whose values are made up afresh for every batch. The base
-   chats and copies but has never seen a tool schema or a ``<tool_call>`` block.
+   and copy and extraction tasks whose values are made up afresh for every batch, in three
+   phases (the mix; the mix at a third of the rate; the mix with requests of several parts
+   walked in order). The base chats and copies but has never seen a tool schema as a tools
+   prompt or a ``<tool_call>`` block.
 
 The build's text and seeds are deterministic (its arithmetic on a CPU need not be; README, known
 limits). It logs its progress with an ETA to stderr. It is atomic:
@@ -22,7 +24,7 @@ a killed build leaves only a ``*.building`` folder, which the next build deletes
 A copy of the build of the default spec ships with toolft (``toolft/prebuilt/tiny-qwen3``,
 17 MB: made by ``python -m toolft tiny build --from-scratch`` on a 2-core CPU with bf16, its
 spec and template recorded in its ``toolft_tiny.json``). When the spec and template match,
-first use copies it (seconds) instead of pre-training for about half an hour;
+first use copies it (seconds) instead of pre-training for about 40 minutes;
 ``--from-scratch`` rebuilds it from nothing, and any other spec always builds.
 
 Example (copies the shipped build on first use: seconds)::
@@ -75,13 +77,17 @@ class TinySpec:
     copy_bigram: bool = False       # a second induction head, on the last two tokens (tiny_init): measured no
                                     # better after pre-training and fine-tuning (bench/tiny_copying.md, section 8)
     fresh_share: float = 0.4        # share of steps on copy/extraction tasks with values made up afresh
-    steps: int = 2000               # ~24 min on 2 CPU cores (~31 with anneal_steps); the build ships prebuilt
+    steps: int = 2000               # ~24 min on 2 CPU cores (~38 with the two later phases); the build ships prebuilt
     batch_size: int = 24
     learning_rate: float = 3e-3     # full training of a tiny model tolerates a high rate
     anneal_steps: int = 600         # a second phase (~7 min) of the same mix at a lower rate, fresh tasks newly
                                     # drawn; measured: the fine-tune names the right tool more often
                                     # (bench/tiny_copying.md, section 13)
     anneal_learning_rate: float = 1e-3
+    order_steps: int = 600          # a third phase (~8 min): the mix again, with requests of several parts walked in
+                                    # order (tiny_corpus.ORDER_TASKS); continued from the previous build they raised
+                                    # the fine-tune's right tool names from 0.40 to 0.53 (bench/tiny_copying.md, 14-15)
+    order_learning_rate: float = 1e-3
     seed: int = 0
     version: int = 14               # bump when the corpus, tokenizer or template changes
 
@@ -225,7 +231,7 @@ def ensure_tiny_tokenizer(spec: TinySpec | None = None, log=_stderr_log) -> Path
 
 
 def ensure_tiny_model(spec: TinySpec | None = None, log=_stderr_log, progress=None, from_scratch: bool = False) -> Path:
-    """Return the tiny model's folder: the shipped build copied (seconds), or pre-trained here (~30 min).
+    """Return the tiny model's folder: the shipped build copied (seconds), or pre-trained here (~40 min).
 
     ``from_scratch``: pre-train it here even when a finished copy or the shipped build exists
     (this is how the shipped build is made). ``log`` receives progress lines with an ETA
@@ -249,11 +255,11 @@ def tiny_model_ready(spec: TinySpec | None = None) -> bool:
     return (tiny_model_dir(spec) / MODEL_MARKER).exists()
 
 
-def fresh_conversations(n: int, seed: int):
-    """``tiny_corpus.fresh_conversations``: ``n`` copy and extraction tasks with made-up values."""
+def fresh_conversations(n: int, seed: int, tasks: list[tuple] | None = None):
+    """``tiny_corpus.fresh_conversations``: ``n`` copy and extraction tasks (of ``tasks``) with made-up values."""
     from toolft.tiny_corpus import fresh_conversations as make
 
-    return make(n, seed)
+    return make(n, seed, tasks)
 
 
 def _pretraining_text(spec: TinySpec) -> tuple[list[list[dict]], list[list[dict]], list[str]]:
@@ -326,10 +332,11 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     from transformers import AutoTokenizer, GenerationConfig, Qwen3ForCausalLM
 
     from toolft.modeling import cpu_has_bf16
+    from toolft.tiny_corpus import FRESH_TASKS, ORDER_TASKS
     from toolft.tiny_init import copy_circuit_init
 
     start = time.time()
-    log(f"[tiny] building {TINY_NAME} once (about half an hour on 2 CPU cores; cached afterwards)")
+    log(f"[tiny] building {TINY_NAME} once (about 40 minutes on 2 CPU cores; cached afterwards)")
     tokenizer = AutoTokenizer.from_pretrained(ensure_tiny_tokenizer(spec, log=log))
     conversations, choices, documents = _pretraining_text(spec)
     torch.manual_seed(spec.seed)
@@ -341,20 +348,26 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     chats, long = encode_pretraining_text(tokenizer, spec, conversations, choices, documents)
     fresh_seen: set[int] = set()
 
-    def fresh_batch(step: int) -> list[tuple[list[int], list[int]]]:
-        """A batch of new copy tasks (values never seen before), trained on the answers only."""
-        pairs = [encode_answer_only(tokenizer, conv)
-                 for conv in fresh_conversations(spec.batch_size, seed=spec.seed * 1_000_003 + step)]
-        fresh_seen.update(i for ids, _ in pairs for i in ids)
-        return pairs
+    def fresh_batch_of(tasks):
+        def fresh_batch(step: int) -> list[tuple[list[int], list[int]]]:
+            """A batch of ``tasks`` (values never seen before), trained on the answers only."""
+            pairs = [encode_answer_only(tokenizer, conv)
+                     for conv in fresh_conversations(spec.batch_size, seed=spec.seed * 1_000_003 + step, tasks=tasks)]
+            fresh_seen.update(i for ids, _ in pairs for i in ids)
+            return pairs
+        return fresh_batch
 
-    total = spec.steps + spec.anneal_steps
-    _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch,
-              phase=(0, spec.steps, spec.learning_rate, total))
-    if spec.anneal_steps:
-        # the same mix at a third of the rate, a new warm-up and decay; fresh tasks follow phase one's seeds
-        _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch,
-                  phase=(spec.steps, spec.anneal_steps, spec.anneal_learning_rate, total))
+    total = spec.steps + spec.anneal_steps + spec.order_steps
+    # each phase has its own warm-up and decay; the fresh tasks' seeds are the build's step numbers, never reused
+    phases = [(spec.steps, spec.learning_rate, FRESH_TASKS),
+              (spec.anneal_steps, spec.anneal_learning_rate, FRESH_TASKS),  # the same mix at a third of the rate
+              (spec.order_steps, spec.order_learning_rate, FRESH_TASKS + ORDER_TASKS)]
+    first = 0
+    for steps, rate, tasks in phases:
+        if steps:
+            _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch_of(tasks),
+                      phase=(first, steps, rate, total))
+        first += steps
     _mean_init_unseen(model, tokenizer, chats + long + [sorted(fresh_seen)])
     _noise_init_markup(model, tokenizer)
 
