@@ -26,7 +26,8 @@ variants were measured with the markup at the mean embedding, before that step e
 with it in section 14. Fine-tune the saved base with a recipe whose ``model.name_or_path`` is ``OUT``,
 and score it with ``toolft eval``, bench/token_probe.py and bench/base_probe.py.
 About 7 minutes for 600 steps on 2 CPU cores. The default ``--base`` is today's build, which has F's
-tasks in its third phase: to reproduce sections 13 and 14, pass the build of spec version 14 as ``--base``.
+tasks in its third phase: to reproduce sections 13 and 14, pass the two-phase build as ``--base`` (a spec
+with ``order_steps=0``, or the files of ``git show 26dde72:toolft/prebuilt/tiny-qwen3/...``).
 
     python bench/continued_pretraining.py OUT [--base DIR] [--steps 600] [--lr 1e-3] [--tasks which,split]
 """
