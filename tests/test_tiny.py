@@ -143,6 +143,7 @@ def test_only_the_third_phase_draws_the_order_tasks(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tiny, "fresh_conversations", recorded)
     tiny.build_tiny_model(tmp_path / "m", spec, log=lambda _: None)
+    drawn.pop(-1)  # the tokenizer's text, drawn again for the build's corpus fingerprint
     assert sorted(drawn) == list(range(26))  # every step a fresh batch, its seed the build's step number
     assert all(drawn[s] == FRESH_TASKS for s in range(16)) and all(drawn[s] == FRESH_TASKS + ORDER_TASKS
                                                                    for s in range(16, 26))
@@ -278,6 +279,22 @@ def test_the_shipped_build_is_the_default_spec_and_first_use_copies_it(tmp_path,
     text = 'Weather in Lisbon? <tool_call>{"name": "get_weather", "arguments": {"city": "Lisbon"}}</tool_call>'
     assert tokenizer(text)["input_ids"] == shipped(text)["input_ids"]
     assert tokenizer.chat_template == shipped.chat_template
+
+
+def test_the_shipped_build_was_pre_trained_on_the_text_the_code_makes(monkeypatch):
+    """The model key hashes the spec and template, not the corpus code: the recorded corpus fingerprint catches a
+    corpus change that would leave the shipped weights out of step with what `tiny build` makes, and first use
+    then pre-trains instead of copying them."""
+    from toolft import tiny, tiny_corpus
+
+    meta = json.loads((tiny.PREBUILT_DIR / "toolft_tiny.json").read_text(encoding="utf-8"))
+    assert meta["corpus_sha"] == tiny.corpus_fingerprint(), (
+        "the pre-training text changed: rebuild with `python -m toolft tiny build --from-scratch` and ship it "
+        "(bump TinySpec.version so caches rebuild), or undo the corpus change")
+    changed = {**tiny_corpus.CANNOT, "read_file": "I can't open files from here."}
+    monkeypatch.setattr(tiny_corpus, "CANNOT", changed)  # a one-sentence change shows, and first use then builds
+    assert tiny.corpus_fingerprint() != meta["corpus_sha"] and not tiny.prebuilt_matches()
+    assert tiny.prebuilt_matches(part="tokenizer")
 
 
 # --------------------------------------------------------------------------- builds: atomic, quiet on stdout

@@ -189,7 +189,11 @@ def _template_sha() -> str:
 
 
 def prebuilt_matches(spec: TinySpec | None = None, part: str = "model") -> bool:
-    """True when the shipped copy is the build of ``spec`` (``part``: the ``model``, or only its ``tokenizer``)."""
+    """True when the shipped copy is the build of ``spec`` (``part``: the ``model``, or only its ``tokenizer``).
+
+    The model must also have learnt the text this code makes (:func:`corpus_fingerprint`, about a second);
+    a corpus change then builds anew on first use instead of copying weights trained on other text.
+    """
     spec = spec or TinySpec()
     try:
         meta = json.loads((PREBUILT_DIR / "toolft_tiny.json").read_text(encoding="utf-8"))
@@ -200,7 +204,8 @@ def prebuilt_matches(spec: TinySpec | None = None, part: str = "model") -> bool:
     shipped = meta.get("spec", {})
     if part == "tokenizer":
         return all(shipped.get(name) == getattr(spec, name) for name in TinySpec.TOKENIZER_FIELDS)
-    return shipped == asdict(spec)
+    # the spec and template do not pin the corpus code: its text must be the one the shipped weights learnt
+    return shipped == asdict(spec) and meta.get("corpus_sha") == corpus_fingerprint(spec)
 
 
 def _copy_prebuilt(out: Path, files: tuple[str, ...], log) -> None:
@@ -271,6 +276,39 @@ def _pretraining_text(spec: TinySpec) -> tuple[list[list[dict]], list[list[dict]
             text_documents(spec.documents, seed=spec.seed))
 
 
+def _phases(spec: TinySpec) -> list[tuple[int, int, float, list]]:
+    """The build's pre-training phases: ``(first step, steps, peak learning rate, fresh task kinds)``, in order.
+
+    Each has its own warm-up and decay; the fresh tasks' seeds are the build's step numbers, never reused.
+    """
+    from toolft.tiny_corpus import FRESH_TASKS, ORDER_TASKS
+
+    plan = [(spec.steps, spec.learning_rate, FRESH_TASKS),
+            (spec.anneal_steps, spec.anneal_learning_rate, FRESH_TASKS),  # the same mix at a third of the rate
+            (spec.order_steps, spec.order_learning_rate, FRESH_TASKS + ORDER_TASKS)]
+    out, first = [], 0
+    for steps, rate, tasks in plan:
+        if steps:
+            out.append((first, steps, rate, tasks))
+        first += steps
+    return out
+
+
+def corpus_fingerprint(spec: TinySpec | None = None) -> str:
+    """Hash of the text a build of ``spec`` pre-trains on: the fixed corpus, and the fresh batches of each
+    phase's first and last step (``TinySpec.key`` hashes the spec and template, not the corpus code).
+
+    Recorded in the build's ``toolft_tiny.json``; a test compares it with the shipped build's, so a change to
+    the corpus code cannot leave the shipped weights silently out of step with what the code would build.
+    About a second.
+    """
+    spec = spec or TinySpec()
+    batches = [fresh_conversations(spec.batch_size, seed=spec.seed * 1_000_003 + step, tasks=tasks)
+               for first, steps, _, tasks in _phases(spec) for step in (first, first + steps - 1)]
+    tokenizer_text = fresh_conversations(100, seed=-1 - spec.seed)
+    return _hash(json.dumps([_pretraining_text(spec), batches, tokenizer_text], ensure_ascii=False))
+
+
 # Words, single digits and runs of everything else are split apart before BPE, so a value is the same
 # tokens in prose and inside a JSON string ("in Istanbul" / "\"Istanbul\""): copying it into a call
 # means repeating tokens the request already has (bench/tiny_copying.md, section 1).
@@ -333,7 +371,6 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     from transformers import AutoTokenizer, GenerationConfig, Qwen3ForCausalLM
 
     from toolft.modeling import cpu_has_bf16
-    from toolft.tiny_corpus import FRESH_TASKS, ORDER_TASKS
     from toolft.tiny_init import copy_circuit_init
 
     start = time.time()
@@ -359,16 +396,9 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
         return fresh_batch
 
     total = spec.steps + spec.anneal_steps + spec.order_steps
-    # each phase has its own warm-up and decay; the fresh tasks' seeds are the build's step numbers, never reused
-    phases = [(spec.steps, spec.learning_rate, FRESH_TASKS),
-              (spec.anneal_steps, spec.anneal_learning_rate, FRESH_TASKS),  # the same mix at a third of the rate
-              (spec.order_steps, spec.order_learning_rate, FRESH_TASKS + ORDER_TASKS)]
-    first = 0
-    for steps, rate, tasks in phases:
-        if steps:
-            _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch_of(tasks),
-                      phase=(first, steps, rate, total))
-        first += steps
+    for first, steps, rate, tasks in _phases(spec):
+        _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch_of(tasks),
+                  phase=(first, steps, rate, total))
     _mean_init_unseen(model, tokenizer, chats + long + [sorted(fresh_seen)])
     _noise_init_markup(model, tokenizer)
 
@@ -379,7 +409,8 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     (out / "toolft_tiny.json").write_text(json.dumps({
-        "spec": asdict(spec), "template_sha": _template_sha(), "build_seconds": round(time.time() - start, 1),
+        "spec": asdict(spec), "template_sha": _template_sha(), "corpus_sha": corpus_fingerprint(spec),
+        "build_seconds": round(time.time() - start, 1),
         "cpu_bf16": cpu_has_bf16(), "torch": torch.__version__}, indent=1))
     log(f"[tiny] built {TINY_NAME} ({model.num_parameters():,} parameters) in {time.time() - start:.0f}s -> {out}")
 
