@@ -228,7 +228,7 @@ def ensure_tiny_tokenizer(spec: TinySpec | None = None, log=_stderr_log) -> Path
         start = time.time()
         log("[tiny] building the tiny-qwen3 tokenizer (a few seconds)")
         conversations, choices, documents = _pretraining_text(spec)
-        fresh = fresh_conversations(TinySpec.FRESH_FOR_TOKENIZER, seed=-1 - spec.seed)
+        fresh = _tokenizer_fresh(spec, TinySpec.FRESH_FOR_TOKENIZER)
         tokenizer = _train_tokenizer(conversations + choices + fresh, documents, spec)
         tokenizer.save_pretrained(out)
         log(f"[tiny] tokenizer: {len(tokenizer)} tokens ({time.time() - start:.0f}s)")
@@ -276,6 +276,16 @@ def _pretraining_text(spec: TinySpec) -> tuple[list[list[dict]], list[list[dict]
             text_documents(spec.documents, seed=spec.seed))
 
 
+def _fresh_batch(spec: TinySpec, step: int, tasks) -> list[list[dict]]:
+    """The fresh conversations a build draws at ``step`` (a seed of their own, never reused across steps)."""
+    return fresh_conversations(spec.batch_size, seed=spec.seed * 1_000_003 + step, tasks=tasks)
+
+
+def _tokenizer_fresh(spec: TinySpec, n: int) -> list[list[dict]]:
+    """The first ``n`` fresh conversations the tokenizer is fitted on (a seed no pre-training step draws)."""
+    return fresh_conversations(n, seed=-1 - spec.seed)
+
+
 def _phases(spec: TinySpec) -> list[tuple[int, int, float, list]]:
     """The build's pre-training phases: ``(first step, steps, peak learning rate, fresh task kinds)``, in order.
 
@@ -303,9 +313,9 @@ def corpus_fingerprint(spec: TinySpec | None = None) -> str:
     About a second.
     """
     spec = spec or TinySpec()
-    batches = [fresh_conversations(spec.batch_size, seed=spec.seed * 1_000_003 + step, tasks=tasks)
+    batches = [_fresh_batch(spec, step, tasks)
                for first, steps, _, tasks in _phases(spec) for step in (first, first + steps - 1)]
-    tokenizer_text = fresh_conversations(100, seed=-1 - spec.seed)
+    tokenizer_text = _tokenizer_fresh(spec, 100)
     return _hash(json.dumps([_pretraining_text(spec), batches, tokenizer_text], ensure_ascii=False))
 
 
@@ -389,14 +399,14 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     def fresh_batch_of(tasks):
         def fresh_batch(step: int) -> list[tuple[list[int], list[int]]]:
             """A batch of ``tasks`` (values never seen before), trained on the answers only."""
-            pairs = [encode_answer_only(tokenizer, conv)
-                     for conv in fresh_conversations(spec.batch_size, seed=spec.seed * 1_000_003 + step, tasks=tasks)]
+            pairs = [encode_answer_only(tokenizer, conv) for conv in _fresh_batch(spec, step, tasks)]
             fresh_seen.update(i for ids, _ in pairs for i in ids)
             return pairs
         return fresh_batch
 
-    total = spec.steps + spec.anneal_steps + spec.order_steps
-    for first, steps, rate, tasks in _phases(spec):
+    phases = _phases(spec)
+    total = sum(steps for _, steps, _, _ in phases)
+    for first, steps, rate, tasks in phases:
         _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch_of(tasks),
                   phase=(first, steps, rate, total))
     _mean_init_unseen(model, tokenizer, chats + long + [sorted(fresh_seen)])
