@@ -470,7 +470,7 @@ def long_copy_corpus(n: int, seed: int = 0) -> list[list[dict]]:
 
 def _made_up_request(r: random.Random, parts=(1, 2, 2, 3)):
     """``(tasks, request)``: 1-3 of the sample's parallel tasks, made-up values, joined as the sample joins them."""
-    from toolft.data.sample import PARALLEL_TASKS, _cap, _fmt
+    from toolft.data.sample import PARALLEL_TASKS, joined_request
 
     draw = made_up_pools(r)
     n = r.choice(parts)
@@ -481,10 +481,7 @@ def _made_up_request(r: random.Random, parts=(1, 2, 2, 3)):
             tasks.append(task)
     if n == 1:
         return tasks, tasks[0].request
-    *head, last = [t.clause for t in tasks]
-    joined = ", ".join(head) + " and " + last
-    return tasks, _fmt(r, ["{C}.", "Please {c}.", "Can you {c}?", "I need you to {c}.", "{C}, please."],
-                       c=joined, C=_cap(joined))
+    return tasks, joined_request(r, [t.clause for t in tasks])
 
 
 def _several_parts(r: random.Random):

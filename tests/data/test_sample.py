@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -342,3 +343,21 @@ def test_invented_values_that_spell_a_held_out_value_are_left_out():
 def test_an_invented_share_outside_zero_to_one_is_refused(share):
     with pytest.raises(ValueError, match="invented_share must be between 0 and 1"):
         generate_sample(5, invented_share=share)
+
+
+VISITOR_PROMPTS = Path(__file__).resolve().parent.parent / "fixtures" / "visitor_prompts.jsonl"
+
+
+def test_visitor_prompts_are_valid_rows_that_the_generator_never_writes():
+    """The hand-written visitor prompts (bench/tiny_e2e.py scores them) load cleanly, cover every kind, and no
+    first user turn of theirs is one the generator writes, in any pool."""
+    from toolft.data.records import load_records
+
+    result = load_records(VISITOR_PROMPTS)
+    raw = [json.loads(line) for line in VISITOR_PROMPTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert not result.errors and len(result.records) == len(raw) >= 30
+    assert {r["kind"] for r in raw} >= {"single_call", "parallel_calls", "clarification", "refusal", "no_tool"}
+    written = {next(m["content"] for m in r["messages"] if m["role"] == "user")
+               for pools in ("train", "heldout") for r in generate_sample(4000, seed=11, pools=pools, invented_share=0.3)}
+    visitor = [next(m["content"] for m in r["messages"] if m["role"] == "user") for r in result.records]
+    assert not set(visitor) & written

@@ -530,6 +530,14 @@ def _single_call(rng: random.Random) -> tuple[list[dict], list[str]]:
             _tool_msg(task.tool, task.result), _say("assistant", task.answer)], [task.tool]
 
 
+def joined_request(rng: random.Random, clauses: list[str]) -> str:
+    """One user message asking for several tasks at once, from their clauses ("check the weather in Oslo")."""
+    *head, last = clauses
+    joined = ", ".join(head) + " and " + last
+    return _fmt(rng, ["{C}.", "Please {c}.", "Can you {c}?", "I need you to {c}.", "{C}, please."],
+                c=joined, C=_cap(joined))
+
+
 def _parallel_calls(rng: random.Random) -> tuple[list[dict], list[str]]:
     tasks: list[_Task] = []
     target = rng.choice([2, 2, 3])
@@ -537,10 +545,7 @@ def _parallel_calls(rng: random.Random) -> tuple[list[dict], list[str]]:
         task = rng.choice(PARALLEL_TASKS)(rng)
         if all((t.tool, t.args) != (task.tool, task.args) for t in tasks):
             tasks.append(task)
-    *head, last = [t.clause for t in tasks]
-    joined = ", ".join(head) + " and " + last
-    user = _fmt(rng, ["{C}.", "Please {c}.", "Can you {c}?", "I need you to {c}.", "{C}, please."],
-                c=joined, C=_cap(joined))
+    user = joined_request(rng, [t.clause for t in tasks])
     msgs = [_say("user", user), _assistant_calls([_call(t.tool, t.args) for t in tasks])]
     msgs += [_tool_msg(t.tool, t.result) for t in tasks]
     msgs.append(_say("assistant", "\n".join(t.answer for t in tasks)))
