@@ -64,7 +64,12 @@ def test_the_sample_is_written_for_trl_and_tiny_qwen3_is_a_folder(tmp_path):
     sample = tmp_path / "out" / "sample.jsonl"
     assert mixture.datasets[0].data_files == str(sample)
     assert len(sample.read_text().splitlines()) == load_recipe("tiny-cpu").data.sample_rows
-    assert (tmp_path / "out" / "trl-sft.yaml").read_text().startswith("# Written by toolft")
+    header = (tmp_path / "out" / "trl-sft.yaml").read_text()
+    assert header.startswith("# Written by toolft") and "LoRA+" not in header
+    # LoRA+ has no trl sft setting: the config says that it trains plain LoRA instead
+    plus = save_recipe(replace_field(load_recipe("tiny-cpu"), "lora.loraplus_lr_ratio", 8.0), tmp_path / "plus.yaml")
+    assert cli("export", plus, "--out", tmp_path / "plus").returncode == 0
+    assert "LoRA+ (lora.loraplus_lr_ratio 8) has no `trl sft` setting" in (tmp_path / "plus" / "trl-sft.yaml").read_text()
     from pathlib import Path
 
     assert (Path(model.model_name_or_path) / "config.json").is_file()  # TRL cannot know the name tiny-qwen3

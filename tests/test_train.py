@@ -319,3 +319,44 @@ def test_trl_scores_only_trained_positions_on_cpu_with_the_same_loss_and_gradien
     assert float(nothing.loss.detach()) == 0.0
     # only the decision between the two paths changed: other devices, and the kernel's own check, did not
     assert not trl_utils._use_triton(torch.device("mps")) and not chunked_logprob._use_triton(torch.device("cpu"))
+
+
+def test_loraplus_gives_the_b_matrices_ratio_times_the_learning_rate(tmp_path, tiny_model_path):
+    """LoRA+ (lora.loraplus_lr_ratio): every B matrix in a group at ratio x lr, every A matrix at lr; after a
+    step the B matrices have moved off zero; plain LoRA (ratio 1) keeps TRL's own trainer and one rate."""
+    import torch
+    from trl import SFTTrainer
+
+    from toolft.data.sample import generate_sample
+    from toolft.modeling import load_base_model, load_tokenizer
+    from toolft.train import trainer_class
+
+    recipe = replace_field(replace_field(load_recipe("tiny-cpu"), "model.name_or_path", str(tiny_model_path)),
+                           "training.max_steps", 3)  # the first step's rate is 0 (warm-up)
+    tokenizer = load_tokenizer(str(tiny_model_path))
+    rows = to_dataset(generate_sample(8, seed=2), tokenizer, recipe)
+
+    def trainer(ratio):
+        recipe_r = replace_field(recipe, "lora.loraplus_lr_ratio", ratio)
+        return trainer_class(ratio)(model=load_base_model(str(tiny_model_path), "float32"),
+                                    args=sft_config(recipe_r, tmp_path / str(ratio), has_eval=False),
+                                    train_dataset=rows, processing_class=tokenizer, peft_config=lora_config(recipe_r))
+
+    assert trainer_class(1.0) is SFTTrainer
+    plus = trainer(8.0)
+    optimizer = plus.create_optimizer()
+    names = {id(p): n for n, p in plus.model.named_parameters()}
+    rates = {}
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            rates[names[id(p)]] = group["lr"]
+    lr = recipe.training.learning_rate
+    b = [n for n in rates if "lora_B" in n]
+    a = [n for n in rates if "lora_A" in n]
+    assert len(a) == len(b) > 0 and len(rates) == len(a) + len(b)  # only adapter weights train
+    assert {rates[n] for n in b} == {lr * 8} and {rates[n] for n in a} == {lr}
+    plus.train()
+    assert getattr(plus.optimizer, "optimizer", plus.optimizer) is optimizer  # kept, wrapped by accelerate
+    assert all(float(p.detach().abs().sum()) > 0 for n, p in plus.model.named_parameters() if "lora_B" in n)
+    plain = trainer(1.0).create_optimizer()
+    assert {g["lr"] for g in plain.param_groups if g["params"]} == {lr}

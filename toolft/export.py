@@ -27,6 +27,10 @@ TRL_HEADER = """\
 # markers (toolft does the same before training). On CPU, TRL scores every position, not only the
 # trained ones: the same loss, about 1.4x slower a step. Checkpoints go to output_dir.
 """
+LORAPLUS_NOTE = """\
+# LoRA+ (lora.loraplus_lr_ratio {ratio}) has no `trl sft` setting: this config trains plain LoRA at
+# one learning rate. The toolft and accelerate commands train with LoRA+.
+"""
 
 
 def trl_sft_config(recipe: Recipe, data_file: str, output_dir: str) -> dict:
@@ -117,6 +121,8 @@ def export_recipe(recipe: Recipe, out_dir: str | Path) -> dict[str, str]:
     trl_path = out / "trl-sft.yaml"
     config = trl_sft_config(recipe, str(data_file), str(out / "trl-output"))
     header = TRL_HEADER.format(name=recipe.name, file=trl_path.name, eval_pct=f"{recipe.data.eval_fraction:.0%}")
+    if recipe.lora.loraplus_lr_ratio != 1:
+        header += LORAPLUS_NOTE.format(ratio=f"{recipe.lora.loraplus_lr_ratio:g}")
     trl_path.write_text(header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     files.append(trl_path)
     run_dir = out / "run"

@@ -94,7 +94,8 @@ def model_card(run: RunFolder, repo_id: str) -> str:
         f"- Base model: `{base}`",
         f"- Data: {source}, {n_train} training rows and {n_eval} held out" + (f" (kinds: {kinds})" if kinds else ""),
         f"- Steps: {summary['step']} of {summary['total_steps']}; {losses}",
-        f"- LoRA rank {recipe.lora.r}, alpha {recipe.lora.alpha}, targets `{recipe.lora.target_modules}`; "
+        f"- LoRA rank {recipe.lora.r}, alpha {recipe.lora.alpha}, targets `{recipe.lora.target_modules}`"
+        + (f", LoRA+ ratio {recipe.lora.loraplus_lr_ratio:g}" if recipe.lora.loraplus_lr_ratio != 1 else "") + "; "
         f"learning rate {recipe.training.learning_rate:g}, effective batch "
         f"{recipe.training.per_device_train_batch_size * recipe.training.gradient_accumulation_steps}", "",
         "<details><summary>The full recipe</summary>", "", "```yaml", recipe_to_yaml(_shareable(recipe)).strip(), "```",

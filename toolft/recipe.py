@@ -56,6 +56,11 @@ class LoraSettings:
                         "a larger learning rate (unstable if much higher); lower makes the adapter learn slowly.", min=1, max=4096)
     dropout: float = _f(0.05, "Share of the adapter's inputs zeroed at random while training. Usual: 0-0.1. It "
                               "guards a small dataset against memorising; high values slow learning.", min=0.0, max=0.9)
+    loraplus_lr_ratio: float = _f(1.0, "LoRA+: the adapters' B matrices learn this many times faster than their A "
+                                       "matrices (Hayou et al. 2024, arXiv 2402.12354). 1 is plain LoRA. The paper "
+                                       "suggests about 16, with the learning rate a little under plain LoRA's (on "
+                                       "tiny-qwen3: 8, at a quarter of tiny-cpu's rate). Too high a B rate diverges.",
+                                  min=1.0, max=64.0)
     target_modules: str = _f("all-linear", "Which layers get adapters: all-linear (every attention and MLP projection: the "
                                            "closest to full fine-tuning, the usual choice) or a comma-separated "
                                            "list such as q_proj,v_proj (fewer parameters, learns less).")

@@ -158,6 +158,36 @@ def lora_config(recipe: Recipe):
     )
 
 
+def trainer_class(loraplus_lr_ratio: float = 1.0):
+    """TRL's ``SFTTrainer``; with a LoRA+ ratio above 1, a subclass whose optimizer gives the adapters'
+    B matrices ``loraplus_lr_ratio`` times the learning rate of everything else (LoRA+: Hayou, Ghosh and
+    Yu 2024, arXiv 2402.12354; the groups come from ``peft.optimizers.create_loraplus_optimizer``). The
+    optimizer's class and settings (AdamW, betas, fused or not) are the Trainer's own for the recipe, and
+    a resumed run restores the state of this same optimizer.
+
+    >>> trainer_class().__name__, trainer_class(8).__name__
+    ('SFTTrainer', 'LoraPlusSFTTrainer')
+    """
+    from trl import SFTTrainer
+
+    if loraplus_lr_ratio == 1:
+        return SFTTrainer
+
+    class LoraPlusSFTTrainer(SFTTrainer):
+        def create_optimizer(self, model=None):
+            if self.optimizer is None:
+                from peft.optimizers import create_loraplus_optimizer
+
+                optimizer_cls, kwargs = self.get_optimizer_cls_and_kwargs(self.args, self.model)
+                kwargs.pop("lr", None)
+                self.optimizer = create_loraplus_optimizer(
+                    self.model if model is None else model, optimizer_cls, lr=self.args.learning_rate,
+                    loraplus_lr_ratio=loraplus_lr_ratio, loraplus_weight_decay=self.args.weight_decay, **kwargs)
+            return self.optimizer
+
+    return LoraPlusSFTTrainer
+
+
 def _progress_callback(run: RunFolder, cancel_requested):
     from transformers import TrainerCallback
 
@@ -299,7 +329,6 @@ def _saved_split(run: RunFolder) -> tuple[list[dict], list[dict], list[str]]:
 
 def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested, resume: bool = False):
     from transformers import PrinterCallback
-    from trl import SFTTrainer
 
     from toolft.data.files import write_jsonl
     from toolft.modeling import load_base_model, load_tokenizer, resolve_model_path
@@ -325,7 +354,9 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested, resume: boo
     log.info("model: %s (%s parameters)", recipe.model.name_or_path, f"{model.num_parameters():,}")
     if not score_trained_positions_only():
         log.info("this TRL has no compact-path switch: on CPU it scores every position (slower, same loss)")
-    trainer = SFTTrainer(
+    if recipe.lora.loraplus_lr_ratio != 1:
+        log.info("LoRA+: the adapters' B matrices learn at %g x the learning rate", recipe.lora.loraplus_lr_ratio)
+    trainer = trainer_class(recipe.lora.loraplus_lr_ratio)(
         model=model,
         args=sft_config(recipe, run.path / "checkpoints", has_eval=bool(eval_rows)),
         train_dataset=to_dataset(train_rows, tokenizer, recipe),

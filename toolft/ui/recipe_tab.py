@@ -21,7 +21,7 @@ LABELS = {  # short words a user reads; the dotted YAML key stays in each field'
     "name": "Recipe name", "description": "Description",
     "model.name_or_path": "Base model", "model.dtype": "Weight precision",
     "lora.r": "LoRA rank", "lora.alpha": "LoRA alpha", "lora.dropout": "LoRA dropout",
-    "lora.target_modules": "Target layers",
+    "lora.target_modules": "Target layers", "lora.loraplus_lr_ratio": "LoRA+ ratio (B vs A rate)",
     "training.learning_rate": "Learning rate", "training.per_device_train_batch_size": "Batch size per device",
     "training.gradient_accumulation_steps": "Gradient accumulation", "training.num_train_epochs": "Epochs",
     "training.max_steps": "Max steps", "training.warmup_ratio": "Warm-up share",
@@ -42,7 +42,7 @@ PATHS = [path for path, _ in FIELDS]
 GROUPS = [
     ("Recipe", ["name", "description"]),
     ("Model", ["model.name_or_path", "model.dtype"]),
-    ("LoRA adapter", ["lora.r", "lora.alpha", "lora.dropout", "lora.target_modules"]),
+    ("LoRA adapter", ["lora.r", "lora.alpha", "lora.dropout", "lora.target_modules", "lora.loraplus_lr_ratio"]),
     ("Optimisation", ["training.learning_rate", "training.per_device_train_batch_size",
                       "training.gradient_accumulation_steps", "training.group_by_length", "training.num_train_epochs",
                       "training.max_steps",
