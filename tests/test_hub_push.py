@@ -40,6 +40,16 @@ def test_the_model_card_is_written_from_the_run(tiny_model_path):
     assert "| right tool and right arguments | 0.00 | 0.50 | 4 |" in card
     assert 'PeftModel.from_pretrained(base, "ada/tiny-tools")' in card
     assert "--enable-auto-tool-choice --tool-call-parser hermes" in card  # <tool_call> JSON blocks
+    assert "LoRA+" not in card  # plain LoRA (ratio 1) says nothing of it
+
+
+def test_the_model_card_gives_the_loraplus_ratio_of_a_loraplus_run(tiny_model_path):
+    from toolft.recipe import load_recipe, replace_field, save_recipe
+
+    run = finished_run()
+    save_recipe(replace_field(load_recipe(run.recipe_path), "lora.loraplus_lr_ratio", 8.0), run.recipe_path)
+    card = model_card(run, "ada/tiny-tools")
+    assert "targets `all-linear`, LoRA+ ratio 8; learning rate" in card and "loraplus_lr_ratio: 8" in card
 
 
 def test_the_model_card_names_the_data_file_but_never_its_folder(tiny_model_path):

@@ -58,8 +58,9 @@ class LoraSettings:
                               "guards a small dataset against memorising; high values slow learning.", min=0.0, max=0.9)
     loraplus_lr_ratio: float = _f(1.0, "LoRA+: the adapters' B matrices learn this many times faster than their A "
                                        "matrices (Hayou et al. 2024, arXiv 2402.12354). 1 is plain LoRA. The paper "
-                                       "suggests about 16, with the learning rate a little under plain LoRA's (on "
-                                       "tiny-qwen3: 8, at a quarter of tiny-cpu's rate). Too high a B rate diverges.",
+                                       "suggests about 16, with the learning rate a little under plain LoRA's. On "
+                                       "tiny-qwen3, 8 at a quarter of tiny-cpu's rate trained well but was no better "
+                                       "than plain LoRA over five runs. Too high a B rate diverges.",
                                   min=1.0, max=64.0)
     target_modules: str = _f("all-linear", "Which layers get adapters: all-linear (every attention and MLP projection: the "
                                            "closest to full fine-tuning, the usual choice) or a comma-separated "
