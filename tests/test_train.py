@@ -324,7 +324,6 @@ def test_trl_scores_only_trained_positions_on_cpu_with_the_same_loss_and_gradien
 def test_loraplus_gives_the_b_matrices_ratio_times_the_learning_rate(tmp_path, tiny_model_path):
     """LoRA+ (lora.loraplus_lr_ratio): every B matrix in a group at ratio x lr, every A matrix at lr; after a
     step the B matrices have moved off zero; plain LoRA (ratio 1) keeps TRL's own trainer and one rate."""
-    import torch
     from trl import SFTTrainer
 
     from toolft.data.sample import generate_sample
