@@ -8,9 +8,13 @@ mistake does not hide every later token, so the weak decision shows by name
 (bench/tiny_copying.md, section 13). It also prints, per call index, how often the first token of
 the tool name was right, and the commonest confusions.
 
-    python bench/token_probe.py RUN_DIR DATA.jsonl [--base] [--rows 200]
+    python bench/token_probe.py RUN_DIR DATA.jsonl [--base] [--rows 200] [--sources]
 
 ``RUN_DIR`` is a finished ``toolft train`` run; ``--base`` probes the base model (adapter off).
+``--sources`` also reports, for each value token after a value's first, where the copying head (layer 1,
+head 0; toolft/tiny_init.py) put its largest attention weight: in the tools and system prompt, in the
+request, or in the answer so far, and whether the token there is the right one and the one written
+(bench/tiny_copying.md, section 21). It runs the model with eager attention, which returns the weights.
 """
 
 from __future__ import annotations
@@ -59,10 +63,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("data")
     p.add_argument("--base", action="store_true", help="probe the base (adapter disabled)")
     p.add_argument("--rows", type=int, default=200)
+    p.add_argument("--sources", action="store_true",
+                   help="for each wrong value token, where the copying head (layer 1, head 0) looked")
     args = p.parse_args(argv)
 
     model, tok = load_finetuned(args.run_dir)
     model.eval()
+    if args.sources:
+        model.set_attn_implementation("eager")  # SDPA returns no attention weights
+    sources = collections.Counter()
+    wrong_values = []
     right = collections.defaultdict(lambda: [0, 0])
     by_call = collections.defaultdict(lambda: [0, 0])
     confusions = collections.Counter()
@@ -81,9 +91,11 @@ def main(argv: list[str] | None = None) -> None:
         with torch.no_grad():
             if args.base:
                 with model.disable_adapter():
-                    predicted = model(ids).logits[0].argmax(-1)
+                    out = model(ids, output_attentions=args.sources)
             else:
-                predicted = model(ids).logits[0].argmax(-1)
+                out = model(ids, output_attentions=args.sources)
+        predicted = out.logits[0].argmax(-1)
+        request_start = len(tok(prompt[: prompt.rfind("<|im_start|>user")], add_special_tokens=False)["input_ids"])
         answer = full[len(prompt):]
         for index, position in enumerate(range(first, ids.shape[1])):
             category, call = categorise(answer, offsets[position][0] - len(prompt), index)
@@ -91,6 +103,18 @@ def main(argv: list[str] | None = None) -> None:
             for key in ((kind, category), ("all", category)):
                 right[key][0] += ok
                 right[key][1] += 1
+            if args.sources and category == "value" and answer[offsets[position][0] - len(prompt) - 1:][:1] != '"':
+                wrong = not ok
+                looked = out.attentions[1][0, 0, position - 1]  # layer 1, query head 0, from the token before
+                top = int(looked.argmax())
+                where = "tools/system" if top < request_start else ("request" if top < first else "answer")
+                copied = tok.convert_ids_to_tokens(ids[0, top].item())  # the head copies the token it attends to
+                gold = tok.convert_ids_to_tokens(ids[0, position].item())
+                said = tok.convert_ids_to_tokens(predicted[position - 1].item())
+                sources[(wrong, where, copied == gold, copied == said)] += 1
+                if wrong:
+                    wrong_values.append((gold, said, where, copied, round(float(looked[top]), 2),
+                                         tok.decode(ids[0, max(top - 3, 0):top + 3])))
             if category == "name_first":
                 by_call[(kind, call)][0] += ok
                 by_call[(kind, call)][1] += 1
@@ -109,6 +133,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {kind} call {call + 1}: {ok}/{n}")
     print("\ncommonest confusions (right -> predicted):",
           ", ".join(f"{a} -> {b} ({n})" for (a, b), n in confusions.most_common(8)))
+    if args.sources:
+        print("\nvalue tokens after the first, by where the copying head's strongest weight fell")
+        print("(wrong?, where, the token there is the right one?, ... is the one written?): count")
+        for key, n in sorted(sources.items(), key=lambda kv: (-kv[0][0], -kv[1])):
+            print(f"  {key}: {n}")
+        print("\nwrong value tokens (right, written, where, token at the strongest weight, weight, context):")
+        for w in wrong_values:
+            print("  ", w)
 
 
 if __name__ == "__main__":
