@@ -163,8 +163,9 @@ def main(argv: list[str] | None = None) -> None:
     phase_spec = dataclasses.replace(spec, seed=args.seed)
     tiny._pretrain(model, chats, long, tok.pad_token_id, phase_spec, lambda m: print(m, flush=True), None,
                    fresh_batch, phase=(0, args.steps, args.lr, args.steps))
-    tiny._mean_init_unseen(model, tok, chats + long + [sorted(seen)])
-    tiny._noise_init_markup(model, tok)  # as the build ends (section 13's variants were measured before it existed)
+    tiny._mean_init_unseen(model, tok, chats + long + [sorted(seen)], seed=tiny.unseen_seed(spec))
+    # as the build ends (section 13's variants were measured before it existed)
+    tiny._noise_init_markup(model, tok, seed=tiny.markup_seed(spec))
     args.out.mkdir(parents=True, exist_ok=True)
     model.generation_config = GenerationConfig(eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
                                                do_sample=False)

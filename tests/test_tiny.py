@@ -86,6 +86,61 @@ def test_the_markup_tokens_are_not_the_mean_embedding(tiny):
     assert len(set(map(tuple, emb[ids].tolist()))) == len(ids)  # each has a direction of its own
 
 
+def _copy_readout(model):
+    """For every token, the logits the copying head (layer 1, head 0) gives when it copies that token:
+    its value and output projections, then straight out through the final norm's weight and the tied
+    embeddings. Shape ``(vocab, vocab)``; row ``i`` is token ``i`` copied."""
+    import torch
+
+    emb = model.get_input_embeddings().weight.detach()
+    attn, hd = model.model.layers[1].self_attn, model.config.head_dim
+    x = emb / emb.pow(2).mean(-1, keepdim=True).sqrt() * model.model.layers[1].input_layernorm.weight.detach()
+    written = x @ attn.v_proj.weight.detach()[:hd].T @ attn.o_proj.weight.detach()[:, :hd].T
+    return (written * model.model.norm.weight.detach()) @ emb.T
+
+
+def test_every_token_copies_as_itself_including_those_pre_training_never_saw(tiny):
+    """The copying head reads each token out as itself. In the version-14 build, 927 tokens that pre-training
+    never saw (pieces of held-out values among them) shared their identity with another token and were
+    copied as it: ``infra`` came out as ``inKr``, ``podcast-site`` as ``podcast-ght`` (0.836 of tokens
+    read out as themselves; bench/tiny_copying.md, section 21)."""
+    import torch
+
+    model, tok = tiny
+    readout = _copy_readout(model)
+    assert (readout.argmax(-1) == torch.arange(readout.shape[0])).float().mean() > 0.995
+    for piece in ("fra", "site", "Istanbul"):
+        i = tok.convert_tokens_to_ids(piece)
+        assert readout[i].argmax() == i, piece
+
+
+def test_tokens_left_unseen_get_identities_of_their_own():
+    """The noise given to tokens pre-training never saw is drawn apart from the circuit's token identities:
+    with the circuit's seed it repeated them (each unseen token a near copy of another, cosine 0.99)."""
+    import torch
+    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+
+    from toolft.tiny import _mean_init_unseen, ensure_tiny_tokenizer, unseen_seed
+    from toolft.tiny_init import copy_circuit_init
+
+    tok = AutoTokenizer.from_pretrained(ensure_tiny_tokenizer())
+
+    def twins(seed):
+        torch.manual_seed(0)
+        model = Qwen3ForCausalLM(Qwen3Config(vocab_size=len(tok), hidden_size=256, intermediate_size=64,
+                                             num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                                             head_dim=64, tie_word_embeddings=True, rope_theta=1e6))
+        copy_circuit_init(model, seed=0)
+        _mean_init_unseen(model, tok, [[i for i in range(len(tok)) if i % 5]], seed=seed)  # one in five never seen
+        identity = torch.nn.functional.normalize(model.get_input_embeddings().weight.detach()[:, :64], dim=-1)
+        similarity = identity @ identity.T
+        similarity.fill_diagonal_(0)
+        return int((similarity.max(-1).values > 0.9).sum())
+
+    assert twins(unseen_seed(TinySpec(seed=0))) == 0
+    assert twins(0) > 1000  # the circuit's own seed: the bug this guards against
+
+
 def test_base_copies_a_value_it_never_saw_from_its_prompt(tiny):
     """Made-up values (pre-training never drew this seed) come back exactly: dates, urls, numbers, titles.
 

@@ -89,8 +89,10 @@ class TinySpec:
                                     # held-out values 0.40 -> 0.54 over 3 seeds (bench/tiny_copying.md, section 15)
     order_learning_rate: float = 1e-3
     seed: int = 0
-    version: int = 14               # bump when the corpus, tokenizer or template changes (not for a change that
-                                    # adds a spec field: the key hashes every field, and the tokenizer stays)
+    version: int = 15               # bump when the corpus, tokenizer, template or the weights a spec builds change
+                                    # (not for a change that adds a spec field: the key hashes every field, and the
+                                    # tokenizer stays). 15: never-seen tokens get identities of their own
+                                    # (unseen_seed; bench/tiny_copying.md, section 21)
 
     TOKENIZER_FIELDS = ("vocab_size", "corpus_size", "documents", "choices", "seed", "version")
     FRESH_FOR_TOKENIZER = 3000      # fresh conversations the tokenizer is fitted on, beside the fixed corpus
@@ -409,8 +411,8 @@ def build_tiny_model(out: Path, spec: TinySpec, log=_stderr_log, progress=None) 
     for first, steps, rate, tasks in phases:
         _pretrain(model, chats, long, tokenizer.pad_token_id, spec, log, progress, fresh_batch_of(tasks),
                   phase=(first, steps, rate, total))
-    _mean_init_unseen(model, tokenizer, chats + long + [sorted(fresh_seen)])
-    _noise_init_markup(model, tokenizer)
+    _mean_init_unseen(model, tokenizer, chats + long + [sorted(fresh_seen)], seed=unseen_seed(spec))
+    _noise_init_markup(model, tokenizer, seed=markup_seed(spec))
 
     out.mkdir(parents=True, exist_ok=True)
     model.generation_config = GenerationConfig(
@@ -444,7 +446,24 @@ def encode_answer_only(tokenizer, conv: list[dict]) -> tuple[list[int], list[int
     return ids, [-100] * len(prompt) + ids[len(prompt):]
 
 
-def _mean_init_unseen(model, tokenizer, encoded: list[list[int]]) -> None:
+def unseen_seed(spec: TinySpec) -> int:
+    """The seed of :func:`_mean_init_unseen`'s noise: never the copy circuit's (``spec.seed``).
+
+    With the same seed, the noise of the k-th unseen token began with the very numbers the circuit had
+    drawn for token 4k's identity (a ``randn`` row of 256 against rows of 64), so every token pre-training
+    never saw had a twin whose identity the copying head could not tell from its own (cosine 0.99): 927
+    tokens of the version-14 build, among them pieces of held-out values such as ``fra`` (twin ``Kr``) and
+    ``site`` (twin ``ght``). Measured in bench/tiny_copying.md, section 21.
+    """
+    return spec.seed + 2
+
+
+def markup_seed(spec: TinySpec) -> int:
+    """The seed of :func:`_noise_init_markup` (1 for the default spec, as before): never the circuit's."""
+    return spec.seed + 1
+
+
+def _mean_init_unseen(model, tokenizer, encoded: list[list[int]], seed: int) -> None:
     """Re-initialise tokens pre-training never saw (``<tool_call>`` and friends).
 
     Training pushes the logits of absent tokens ever lower, so a fine-tune would first
@@ -453,14 +472,15 @@ def _mean_init_unseen(model, tokenizer, encoded: list[list[int]]) -> None:
     neutral: the base still never emits them, and LoRA can learn to. A little noise
     keeps them distinct: the embeddings are tied, so identical rows would give
     ``<tool_call>`` and ``</tool_call>`` the same logit forever. (The tool markup tokens
-    then get noise alone: :func:`_noise_init_markup`.)
+    then get noise alone: :func:`_noise_init_markup`.) ``seed`` must differ from the seed of the copy
+    circuit's token identities (:func:`unseen_seed`), or each unseen token copies as another one.
     """
     import torch
 
     seen = {i for ids in encoded for i in ids}
     unseen = [i for i in range(len(tokenizer)) if i not in seen]
     emb = model.get_input_embeddings().weight
-    generator = torch.Generator().manual_seed(0)
+    generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         mask = torch.ones(emb.shape[0], dtype=torch.bool)
         mask[unseen] = False
@@ -469,7 +489,7 @@ def _mean_init_unseen(model, tokenizer, encoded: list[list[int]]) -> None:
         emb[unseen] = trained.mean(dim=0) + noise
 
 
-def _noise_init_markup(model, tokenizer) -> None:
+def _noise_init_markup(model, tokenizer, seed: int) -> None:
     """Give the tool markup tokens (:data:`MARKUP_TOKENS`) embeddings of noise alone, with the spread of the others.
 
     At the mean of the trained embeddings, ``<tool_call>`` had a high logit in every context (the mean is
@@ -483,7 +503,7 @@ def _noise_init_markup(model, tokenizer) -> None:
 
     ids = tokenizer.convert_tokens_to_ids(list(MARKUP_TOKENS))
     emb = model.get_input_embeddings().weight
-    generator = torch.Generator().manual_seed(1)
+    generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         others = torch.ones(emb.shape[0], dtype=torch.bool)
         others[ids] = False
