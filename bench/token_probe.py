@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--base", action="store_true", help="probe the base (adapter disabled)")
     p.add_argument("--rows", type=int, default=200)
     p.add_argument("--sources", action="store_true",
-                   help="for each wrong value token, where the copying head (layer 1, head 0) looked")
+                   help="where the copying head (layer 1, head 0) looked for each value token")
     args = p.parse_args(argv)
 
     model, tok = load_finetuned(args.run_dir)
@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 out = model(ids, output_attentions=args.sources)
         predicted = out.logits[0].argmax(-1)
-        request_start = len(tok(prompt[: prompt.rfind("<|im_start|>user")], add_special_tokens=False)["input_ids"])
+        if args.sources:  # the first token of the request: what comes before is the system prompt and the tools
+            request_start = len(tok(prompt[: prompt.rfind("<|im_start|>user")], add_special_tokens=False)["input_ids"])
         answer = full[len(prompt):]
         for index, position in enumerate(range(first, ids.shape[1])):
             category, call = categorise(answer, offsets[position][0] - len(prompt), index)
