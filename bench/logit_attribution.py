@@ -34,8 +34,7 @@ def _merged_weight(linear):
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from token_probe import categorise
-    from toolft.data.render import template_messages
+    from token_probe import categorise, first_turn
     from toolft.modeling import load_finetuned
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -61,15 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     counts, checks = collections.Counter(), []
     rows = [json.loads(line) for line in Path(args.data).read_text(encoding="utf-8").splitlines() if line.strip()]
     for row in rows[: args.rows]:
-        messages = row["messages"]
-        k = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
-        prompt = tok.apply_chat_template(template_messages({"messages": messages[:k]}), tools=row.get("tools"),
-                                         add_generation_prompt=True, tokenize=False)
-        full = tok.apply_chat_template(template_messages({"messages": messages[: k + 1]}), tools=row.get("tools"),
-                                       tokenize=False)
-        enc = tok(full, add_special_tokens=False, return_offsets_mapping=True, return_tensors="pt")
-        ids, offsets = enc["input_ids"], enc["offset_mapping"][0].tolist()
-        first = len(tok(prompt, add_special_tokens=False)["input_ids"])
+        prompt, full, ids, offsets, first = first_turn(tok, row)
         with torch.no_grad():
             logits = model(ids).logits[0]
         answer = full[len(prompt):]

@@ -52,10 +52,28 @@ def categorise(answer: str, start: int, index: int) -> tuple[str, int | None]:
     return "structure", None
 
 
+def first_turn(tok, row: dict) -> tuple[str, str, object, list, int]:
+    """A row's prompt up to its first assistant turn and the text with that turn, tokenized for teacher forcing.
+
+    Returns ``(prompt, full, ids, offsets, first)``: the two texts as the template renders them, the ids of
+    ``full`` (a ``(1, length)`` tensor), each token's character span in ``full``, and the index of the turn's
+    first token."""
+    from toolft.data.render import template_messages
+
+    messages = row["messages"]
+    k = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
+    prompt = tok.apply_chat_template(template_messages({"messages": messages[:k]}), tools=row.get("tools"),
+                                     add_generation_prompt=True, tokenize=False)
+    full = tok.apply_chat_template(template_messages({"messages": messages[: k + 1]}), tools=row.get("tools"),
+                                   tokenize=False)
+    enc = tok(full, add_special_tokens=False, return_offsets_mapping=True, return_tensors="pt")
+    first = len(tok(prompt, add_special_tokens=False)["input_ids"])
+    return prompt, full, enc["input_ids"], enc["offset_mapping"][0].tolist(), first
+
+
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from toolft.data.render import template_messages
     from toolft.modeling import load_finetuned
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -78,16 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     confusions = collections.Counter()
     rows = [json.loads(line) for line in Path(args.data).read_text(encoding="utf-8").splitlines() if line.strip()]
     for row in rows[: args.rows]:
-        messages = row["messages"]
-        k = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
         kind = row.get("kind", "?")
-        prompt = tok.apply_chat_template(template_messages({"messages": messages[:k]}), tools=row.get("tools"),
-                                         add_generation_prompt=True, tokenize=False)
-        full = tok.apply_chat_template(template_messages({"messages": messages[: k + 1]}), tools=row.get("tools"),
-                                       tokenize=False)
-        enc = tok(full, add_special_tokens=False, return_offsets_mapping=True, return_tensors="pt")
-        ids, offsets = enc["input_ids"], enc["offset_mapping"][0].tolist()
-        first = len(tok(prompt, add_special_tokens=False)["input_ids"])
+        prompt, full, ids, offsets, first = first_turn(tok, row)
         with torch.no_grad():
             if args.base:
                 with model.disable_adapter():
