@@ -34,7 +34,7 @@ def _merged_weight(linear):
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from token_probe import categorise, first_turn
+    from token_probe import continues_a_value, first_turn
     from toolft.modeling import load_finetuned
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         answer = full[len(prompt):]
         for index, position in enumerate(range(first, ids.shape[1])):
             start = offsets[position][0] - len(prompt)
-            if categorise(answer, start, index)[0] != "value" or answer[start - 1: start] == '"':
+            if not continues_a_value(answer, start, index):
                 continue
             at = position - 1
             right, written = ids[0, position].item(), logits[at].argmax().item()

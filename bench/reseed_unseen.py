@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     if [rank[i].item() for i in found] != list(range(len(found))):
         sys.exit("the rows that match the seed-0 noise are not in its order: not an old build's unseen tokens")
     markup = tok.convert_tokens_to_ids(list(tiny.MARKUP_TOKENS))
-    seen = [[i for i in range(len(tok)) if i not in set(found) | set(markup)]]
+    unseen = set(found) | set(markup)
+    seen = [[i for i in range(len(tok)) if i not in unseen]]
 
     tiny._mean_init_unseen(model, tok, seen, seed=0)  # the old code's seeds
     tiny._noise_init_markup(model, tok, seed=1)

@@ -52,6 +52,12 @@ def categorise(answer: str, start: int, index: int) -> tuple[str, int | None]:
     return "structure", None
 
 
+def continues_a_value(answer: str, start: int, index: int) -> bool:
+    """True when the token at character ``start`` of ``answer`` (the index-th token) is an argument value's
+    token after its first: one that copying from the request, not the JSON around it, has to get right."""
+    return categorise(answer, start, index)[0] == "value" and answer[start - 1: start] != '"'
+
+
 def first_turn(tok, row: dict) -> tuple[str, str, object, list, int]:
     """A row's prompt up to its first assistant turn and the text with that turn, tokenized for teacher forcing.
 
@@ -114,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
             for key in ((kind, category), ("all", category)):
                 right[key][0] += ok
                 right[key][1] += 1
-            if args.sources and category == "value" and answer[offsets[position][0] - len(prompt) - 1:][:1] != '"':
+            if args.sources and continues_a_value(answer, offsets[position][0] - len(prompt), index):
                 wrong = not ok
                 looked = out.attentions[1][0, 0, position - 1]  # layer 1, query head 0, from the token before
                 top = int(looked.argmax())
