@@ -66,35 +66,6 @@ class LoraSettings:
                                            "closest to full fine-tuning, the usual choice) or a comma-separated "
                                            "list such as q_proj,v_proj (fewer parameters, learns less).")
 
-    layers_to_transform: str = _f("all", "Which decoder layers get adapters: all, or layer numbers counted from 0, such as "
-                                         "2,3 or 20-27. Layers below the lowest adapted one need no backward pass, so "
-                                         "adapting only the upper layers trains faster per step and needs less "
-                                         "activation memory, at some cost in what the adapter can change.")
-
-    def layer_list(self) -> list[int] | None:
-        """``None`` for all, else the sorted layer indices; ranges ``a-b`` include both ends.
-
-        >>> LoraSettings(layers_to_transform="all").layer_list() is None
-        True
-        >>> LoraSettings(layers_to_transform=" 5, 1-3 ").layer_list()
-        [1, 2, 3, 5]
-
-        Raises ValueError on anything else (a word, a negative number, a range that runs backwards).
-        """
-        text = self.layers_to_transform.strip().lower()
-        if text == "all":
-            return None
-        layers: set[int] = set()
-        for part in (p.strip() for p in text.split(",")):
-            low, dash, high = part.partition("-")
-            if not low.strip().isdigit() or (dash and not high.strip().isdigit()):
-                raise ValueError(f"{part!r} is not a layer number or a range such as 20-27")
-            first, last = int(low), int(high) if dash else int(low)
-            if last < first:
-                raise ValueError(f"{part!r} runs backwards; write {last}-{first}")
-            layers.update(range(first, last + 1))
-        return sorted(layers)
-
     def target_list(self) -> list[str] | None:
         """``None`` for all-linear, else the comma-separated module names, stripped.
 

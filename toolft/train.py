@@ -145,41 +145,17 @@ def sft_config(recipe: Recipe, output_dir: Path, has_eval: bool):
     )
 
 
-def lora_config(recipe: Recipe, model=None):
-    """PEFT's ``LoraConfig`` for ``recipe``.
-
-    With ``lora.layers_to_transform`` set and ``all-linear`` targets, ``model`` is needed: PEFT takes
-    a layer list only with named targets, so ``all-linear`` becomes the names of the model's linear
-    layers, found as PEFT finds them for ``all-linear`` (every ``nn.Linear`` but the output head).
-    Raises ValueError when that ``model`` is missing.
-    """
+def lora_config(recipe: Recipe):
     from peft import LoraConfig
 
-    layers = recipe.lora.layer_list()
-    targets = recipe.lora.target_list()
-    if layers is not None and targets is None:
-        if model is None:
-            raise ValueError("lora.layers_to_transform with all-linear targets needs the model to list its linear layers")
-        targets = linear_layer_names(model)
     return LoraConfig(
         r=recipe.lora.r,
         lora_alpha=recipe.lora.alpha,
         lora_dropout=recipe.lora.dropout,
-        target_modules=targets or "all-linear",
-        layers_to_transform=layers,
+        target_modules=recipe.lora.target_list() or "all-linear",
         bias="none",
         task_type="CAUSAL_LM",
     )
-
-
-def linear_layer_names(model) -> list[str]:
-    """The distinct last names of ``model``'s ``nn.Linear`` modules but its output head, sorted:
-    what PEFT's ``all-linear`` adapts (``['down_proj', 'gate_proj', 'k_proj', ...]`` for Qwen3)."""
-    import torch
-
-    head = model.get_output_embeddings()
-    return sorted({name.rsplit(".", 1)[-1] for name, module in model.named_modules()
-                   if isinstance(module, torch.nn.Linear) and module is not head})
 
 
 def trainer_class(loraplus_lr_ratio: float = 1.0):
@@ -386,7 +362,7 @@ def _setup_trainer(recipe: Recipe, run: RunFolder, cancel_requested, resume: boo
         train_dataset=to_dataset(train_rows, tokenizer, recipe),
         eval_dataset=to_dataset(eval_rows, tokenizer, recipe) if eval_rows else None,
         processing_class=tokenizer,
-        peft_config=lora_config(recipe, model),
+        peft_config=lora_config(recipe),
         callbacks=[_progress_callback(run, cancel_requested)],
     )
     # our callback logs each event once, formatted; the Trainer's printer would repeat it as a dict
