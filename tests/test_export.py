@@ -20,7 +20,8 @@ def test_trl_sft_reads_the_exported_config(tmp_path):
     recipe = load_recipe("qwen3-1.7b-t4")
     # TRL's own config check refuses fp16 on a machine without CUDA, so this parse uses "no"
     for key, value in [("lora.target_modules", "q_proj, v_proj"), ("training.mixed_precision", "no"),
-                       ("training.eval_steps", 50), ("training.group_by_length", True)]:
+                       ("training.eval_steps", 50), ("training.group_by_length", True),
+                       ("training.neftune_noise_alpha", 30.0)]:
         recipe = replace_field(recipe, key, value)
     data = tmp_path / "rows.jsonl"
     assert cli("data", "sample", data, "--n", "20").returncode == 0
@@ -36,7 +37,7 @@ def test_trl_sft_reads_the_exported_config(tmp_path):
     assert (training.learning_rate, training.per_device_train_batch_size, training.gradient_accumulation_steps,
             training.num_train_epochs, training.max_length) == (t.learning_rate, 4, 4, 3.0, 2048)
     assert not training.fp16 and not training.bf16 and training.save_steps == 50 and training.eval_steps == 50
-    assert training.train_sampling_strategy == "group_by_length"
+    assert training.train_sampling_strategy == "group_by_length" and training.neftune_noise_alpha == 30.0
     assert mixture.datasets[0].path == "json" and mixture.datasets[0].data_files == str(data.resolve())
     assert mixture.test_split_size == 0.1
     assert result["commands"]["trl"] == shlex.join(["trl", "sft", "--config", str(tmp_path / "out" / "trl-sft.yaml")])

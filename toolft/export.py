@@ -58,6 +58,7 @@ def trl_sft_config(recipe: Recipe, data_file: str, output_dir: str) -> dict:
         "weight_decay": t.weight_decay,
         "max_grad_norm": t.max_grad_norm,
         "max_length": t.max_length,
+        **({"neftune_noise_alpha": t.neftune_noise_alpha} if t.neftune_noise_alpha else {}),
         "train_sampling_strategy": "group_by_length" if t.group_by_length else "random",
         "activation_checkpointing": t.gradient_checkpointing,
         "assistant_only_loss": t.assistant_only_loss,

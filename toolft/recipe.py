@@ -116,6 +116,13 @@ class TrainingSettings:
                                          "learns to write the prompts and tool schemas, which wastes its capacity.")
     weight_decay: float = _f(0.0, "Pull of the adapter's weights towards zero at each step (AdamW). Usual: 0-0.1. High "
                               "values hold the adapter back.", min=0.0, max=1.0)
+    neftune_noise_alpha: float = _f(0.0, "NEFTune: random noise added to the input embeddings while training, uniform "
+                                         "within +-alpha / sqrt(row length x hidden size) (Jain et al. 2023, arXiv "
+                                         "2310.05914, which used 5-15 on 7B models). 0 turns it off. It keeps a "
+                                         "small dataset from being learnt by heart, so new requests are answered "
+                                         "better. The noise is not scaled to the embeddings' size: a model with "
+                                         "larger embeddings needs a larger alpha. Too much drowns the words.",
+                                    min=0.0, max=1000.0)
     max_grad_norm: float = _f(1.0, "Gradients longer than this are scaled down, so one odd batch cannot wreck the "
                                    "adapter. Usual: 1.0. Very low slows learning.", min=0.0, min_exclusive=True)
     logging_steps: int = _f(5, "Log loss, learning rate and gradient norm every this many steps. Lower gives "

@@ -122,6 +122,7 @@ def sft_config(recipe: Recipe, output_dir: Path, has_eval: bool):
         lr_scheduler_type=t.lr_scheduler_type,
         weight_decay=t.weight_decay,
         max_grad_norm=t.max_grad_norm,
+        neftune_noise_alpha=t.neftune_noise_alpha or None,  # transformers adds the noise in training mode only
         max_length=t.max_length,
         activation_checkpointing=t.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
         # the rows arrive tokenised with their labels (to_dataset), assistant-only masking included
