@@ -117,11 +117,12 @@ class TrainingSettings:
     weight_decay: float = _f(0.0, "Pull of the adapter's weights towards zero at each step (AdamW). Usual: 0-0.1. High "
                               "values hold the adapter back.", min=0.0, max=1.0)
     neftune_noise_alpha: float = _f(0.0, "NEFTune: random noise added to the input embeddings while training, uniform "
-                                         "within +-alpha / sqrt(row length x hidden size) (Jain et al. 2023, arXiv "
-                                         "2310.05914, which used 5-15 on 7B models). 0 turns it off. It keeps a "
-                                         "small dataset from being learnt by heart, so new requests are answered "
-                                         "better. The noise is not scaled to the embeddings' size: a model with "
-                                         "larger embeddings needs a larger alpha. Too much drowns the words.",
+                                         "within +-alpha / sqrt(padded batch length x hidden size) (Jain et al. 2023, "
+                                         "arXiv 2310.05914, which used 5-15 on 7B models and reports better answers "
+                                         "to new instructions). 0 turns it off. Its magnitude does not follow the "
+                                         "embeddings' own size: a model with larger embeddings needs a larger alpha "
+                                         "(tiny-qwen3: 30 was tried, with no gain beyond run-to-run noise). Too much "
+                                         "drowns the words.",
                                     min=0.0, max=1000.0)
     max_grad_norm: float = _f(1.0, "Gradients longer than this are scaled down, so one odd batch cannot wreck the "
                                    "adapter. Usual: 1.0. Very low slows learning.", min=0.0, min_exclusive=True)
