@@ -361,7 +361,6 @@ def test_loraplus_gives_the_b_matrices_ratio_times_the_learning_rate(tmp_path, t
     assert {g["lr"] for g in plain.param_groups if g["params"]} == {lr}
 
 
-
 def test_neftune_noise_reaches_the_embeddings_in_training_only(tmp_path, tiny_model_path):
     """training.neftune_noise_alpha: while the trainer trains, what the first decoder layer reads is the embedding
     plus uniform noise within +-alpha / sqrt(padded length x hidden) (NEFTune, arXiv 2310.05914); after training
