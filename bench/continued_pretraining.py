@@ -17,7 +17,13 @@ same with tasks that walk a request of several parts in order (F's four are now 
   functions as JSON lines, as API docs do (no ``<tools>`` tags, no instruction to call), then a request alone
   → "I can't ..."; or "which documented function does this need?" → a sentence naming it; or "fill in the
   arguments of f as JSON" → the arguments (G). A tools prompt's length and shape before a request, answered
-  as a chat model that cannot act answers (section 14).
+  as a chat model that cannot act answers (section 14);
+* ``parts_arguments``: a request of 2-3 parts and its functions' signatures → each part's arguments as JSON,
+  one line per part, in order (section 23): a parallel call's shape without the protocol;
+  ``parts_arguments_words``: the same, the answer opening with a few words ("Arguments, in order:").
+
+``--order`` draws the build's third-phase tasks (``tiny_corpus.ORDER_TASKS``) as well, so that a continuation
+of today's build keeps its whole mix.
 
 Variants: A = which,split; C = split; E = which_in_order,split_first,several_cannot;
 F = which_first,split_first,several_cannot,listed_cannot; G = F and api_cannot,api_which,api_arguments.
@@ -25,11 +31,11 @@ The base ends as a build does (markup tokens as noise, ``tiny._noise_init_markup
 variants were measured with the markup at the mean embedding, before that step existed, and F again
 with it in section 14. Fine-tune the saved base with a recipe whose ``model.name_or_path`` is ``OUT``,
 and score it with ``toolft eval``, bench/token_probe.py and bench/base_probe.py.
-About 7 minutes for 600 steps on 2 CPU cores. The default ``--base`` is today's build, which has F's
+About 7 to 11 minutes for 600 steps on 2 CPU cores (11 with ``--order``). The default ``--base`` is today's build, which has F's
 tasks in its third phase: to reproduce sections 13 and 14, pass the two-phase build as ``--base`` (a spec
 with ``order_steps=0``, or the files of ``git show 26dde72:toolft/prebuilt/tiny-qwen3/...``).
 
-    python bench/continued_pretraining.py OUT [--base DIR] [--steps 600] [--lr 1e-3] [--tasks which,split]
+    python bench/continued_pretraining.py OUT [--base DIR] [--steps 600] [--lr 1e-3] [--tasks which,split] [--order]
 """
 
 from __future__ import annotations
@@ -122,7 +128,31 @@ def api_which(r):
     return _with_reference(r, tasks, ask, answer)
 
 
-TASKS = {"which": (which, 0.15), "split": (split, 0.1), "which_in_order": (which_in_order, 0.15),
+def parts_arguments(r, words: bool = False):
+    """A request of 2-3 parts and the signatures of the functions it needs → each part's arguments as JSON,
+    one line per part, in order (section 23): a parallel call's shape (one object per clause, then stop),
+    with no tools prompt, no ``<tool_call>`` and no function name in the answer."""
+    tasks, request = _made_up_request(r, parts=(2, 3, 3))
+    while len(tasks) < 2:
+        tasks, request = _made_up_request(r, parts=(2, 3, 3))
+    sigs = ", ".join(f"{n}({', '.join(TOOLS[n]['function']['parameters']['properties'])})"
+                     for n in dict.fromkeys(t.tool for t in tasks))
+    ask = r.choice([f"{request}\nFor each part, in order, fill in the arguments as JSON, one line per part. Functions: {sigs}.",
+                    f"Functions: {sigs}. Write the arguments of each part of this request as JSON, in order, one per line: {request}",
+                    f"Request: {request}\nArguments of every part, as JSON lines, in order? ({sigs})"])
+    lines = "\n".join(json.dumps(t.args, ensure_ascii=False) for t in tasks)
+    # the answer opens with words: this build's tokenizer joins the generation prompt's last line break to a
+    # leading `{"`, so a JSON first token is never trained there (section 14; measured in section 23)
+    lead = r.choice(["Arguments, in order:", "One line per part:", "Here they are, in order:"]) if words else ""
+    return _chat(ask, (lead + "\n" + lines) if lead else lines)
+
+
+def parts_arguments_words(r):
+    """``parts_arguments`` whose answer opens with a few words before the JSON lines."""
+    return parts_arguments(r, words=True)
+
+
+TASKS = {"parts_arguments": (parts_arguments, 0.3), "parts_arguments_words": (parts_arguments_words, 0.3), "which": (which, 0.15), "split": (split, 0.1), "which_in_order": (which_in_order, 0.15),
          "which_first": (which_first, 0.15), "split_first": (split_first, 0.1),
          "several_cannot": (several_cannot, 0.1), "listed_cannot": (listed_cannot, 0.1),
          "api_cannot": (api_cannot, 0.15), "api_arguments": (api_arguments, 0.1), "api_which": (api_which, 0.1)}
@@ -139,9 +169,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (warm-up 5%%, cosine)")
     p.add_argument("--tasks", default="", help=f"comma-separated extra fresh tasks: {', '.join(TASKS)}")
     p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--order", action="store_true", help="draw the build's third-phase tasks (ORDER_TASKS) too")
     args = p.parse_args(argv)
 
     extra = [TASKS[name] for name in filter(None, args.tasks.split(","))]
+    if args.order:
+        extra = tiny_corpus.ORDER_TASKS + extra
     spec = tiny.TinySpec()
     base = args.base or tiny.ensure_tiny_model(spec)
     tok = AutoTokenizer.from_pretrained(str(base))

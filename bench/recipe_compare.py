@@ -17,7 +17,7 @@ seeds with the range. The last column is the difference of means between the las
     python bench/recipe_compare.py tiny-cpu my-variant.yaml --seeds 42 1 7 [--vary data.split_seed]
                                    [--rows 200] [--out DIR]
 
-Each run of ``tiny-cpu`` takes about 6 minutes on 2 CPU cores: 4 to 5 to train, 1 to 2 to score.
+Each run of ``tiny-cpu`` takes about 8 minutes on 2 CPU cores: 5.5 to 6.5 to train, about 2 to score.
 """
 
 from __future__ import annotations

@@ -306,11 +306,11 @@ def test_token_lengths_fall_back_to_max_length_and_are_counted_again_when_things
     # a failure is not remembered: once the tokenizer is here, the same recipe is measured
     rows = tmp_path / "rows.jsonl"
     write_jsonl(generate_sample(40, seed=3), rows)
-    recipe = replace_field(load_recipe("tiny-cpu"), "data.train_file", str(rows))
+    recipe = replace_field(replace_field(load_recipe("tiny-cpu"), "data.train_file", str(rows)), "data.eval_fraction", 0.2)
     assert training_lengths(recipe)[0] is None
     monkeypatch.setattr(toolft.modeling, "load_tokenizer", real)
     first = training_lengths(recipe)[0]
-    assert first is not None and len(first) == 32  # 40 rows less tiny-cpu's 20% held out
+    assert first is not None and len(first) == 32  # 40 rows less 20% held out
     # a rewritten file is counted again (its stamp changed), not served from the cache
     write_jsonl(generate_sample(60, seed=3), rows)
     assert len(training_lengths(recipe)[0]) == 48  # 60 rows less 20%

@@ -145,7 +145,8 @@ class DataSettings:
     train_file: str = _f("sample", "Training data: a file of {messages, tools} rows, or 'sample' for toolft's bundled "
                                    "synthetic tool-calling set. A few hundred rows is a minimum; thousands is usual.")
     sample_rows: int = _f(600, "How many rows of the bundled sample to generate when the data is 'sample'. More "
-                               "rows teach more reliably and take longer.", min=10, max=100000)
+                               "rows teach more reliably and take longer. For the same steps, each row once beats fewer rows over several "
+                               "epochs: the model must copy values it has not seen rather than remember them.", min=10, max=100000)
     invented_share: float = _f(0.0, "Share of the bundled sample's rows whose values (cities, paths, names, "
                                     "queries...) are invented words, when the data is 'sample'. A small model learns "
                                     "a short list of values by heart; an invented value can only be copied from the "

@@ -31,9 +31,9 @@ KIND_WORDS = {"single_call": "single call", "parallel_calls": "parallel calls", 
               "clarification": "clarification", "refusal": "refusal", "no_tool": "no tool needed"}
 TABLE_HEADERS = ["rows", "measure", "n", "base", "fine-tuned", "change"]
 MAX_ROWS = 500  # rows per scoring request: each is generated twice on the shared model
-# scored by default: all of tiny-cpu's 158 held-out rows (about 45 s on 2 CPU cores), 16 to 39 per kind;
+# scored by default: all of tiny-cpu's 161 held-out rows (about 55 s on 2 CPU cores), 16 to 41 per kind;
 # with 40 a kind had 4 to 9 rows, too few to tell base and fine-tuned apart
-DEFAULT_ROWS = 160
+DEFAULT_ROWS = 170
 
 
 def _pct(value) -> str:
