@@ -152,7 +152,8 @@ def parts_arguments_words(r):
     return parts_arguments(r, words=True)
 
 
-TASKS = {"parts_arguments": (parts_arguments, 0.3), "parts_arguments_words": (parts_arguments_words, 0.3), "which": (which, 0.15), "split": (split, 0.1), "which_in_order": (which_in_order, 0.15),
+TASKS = {"parts_arguments": (parts_arguments, 0.3), "parts_arguments_words": (parts_arguments_words, 0.3),
+         "which": (which, 0.15), "split": (split, 0.1), "which_in_order": (which_in_order, 0.15),
          "which_first": (which_first, 0.15), "split_first": (split_first, 0.1),
          "several_cannot": (several_cannot, 0.1), "listed_cannot": (listed_cannot, 0.1),
          "api_cannot": (api_cannot, 0.15), "api_arguments": (api_arguments, 0.1), "api_which": (api_which, 0.1)}
