@@ -132,9 +132,7 @@ def parts_arguments(r, words: bool = False):
     """A request of 2-3 parts and the signatures of the functions it needs → each part's arguments as JSON,
     one line per part, in order (section 23): a parallel call's shape (one object per clause, then stop),
     with no tools prompt, no ``<tool_call>`` and no function name in the answer."""
-    tasks, request = _made_up_request(r, parts=(2, 3, 3))
-    while len(tasks) < 2:
-        tasks, request = _made_up_request(r, parts=(2, 3, 3))
+    tasks, request = _made_up_request(r, parts=(2, 3, 3))  # always 2 or 3 parts
     sigs = ", ".join(f"{n}({', '.join(TOOLS[n]['function']['parameters']['properties'])})"
                      for n in dict.fromkeys(t.tool for t in tasks))
     ask = r.choice([f"{request}\nFor each part, in order, fill in the arguments as JSON, one line per part. Functions: {sigs}.",
