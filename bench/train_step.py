@@ -46,7 +46,7 @@ def main() -> None:
     tokenizer = load_tokenizer(recipe.model.name_or_path)
     model = load_base_model(recipe.model.name_or_path, recipe.model.dtype)
     rows = generate_sample(recipe.training.per_device_train_batch_size * args.batches, seed=0,
-                           invented_share=recipe.data.invented_share)
+                           invented_share=recipe.data.invented_share, no_call_share=recipe.data.no_call_share)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = SFTTrainer(model=model, args=sft_config(recipe, Path(tmp), has_eval=False),
                              train_dataset=to_dataset(rows, tokenizer, recipe), processing_class=tokenizer,

@@ -145,6 +145,18 @@ def test_data_sample_mixes_in_invented_values_on_request(tmp_path):
     assert proc.returncode == 2 and "expected a number from 0 to 1, got 1.5" in proc.stderr
 
 
+def test_data_sample_takes_a_no_call_share(tmp_path):
+    from toolft.data.sample import generate_sample
+
+    path = tmp_path / "asks.jsonl"
+    assert cli("data", "sample", path, "--n", "40", "--seed", "4", "--no-call-share", "0.75").returncode == 0
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert rows == generate_sample(40, seed=4, no_call_share=0.75)
+    assert sum(r["kind"] in ("clarification", "refusal", "no_tool") for r in rows) == 30
+    proc = cli("data", "sample", path, "--no-call-share", "-0.2")
+    assert proc.returncode == 2 and "expected a number from 0 to 1, got -0.2" in proc.stderr
+
+
 def test_data_check_takes_max_length_from_the_recipe_and_strict_fails_on_errors(tmp_path, capsys):
     """The default recipe's max_length counts the cut rows unless --max-length overrides it; --strict
     turns any row error into exit 1 (for CI), and the JSON is printed either way."""

@@ -62,7 +62,8 @@ def cmd_data_sample(args) -> int:
     from toolft.data.files import write_jsonl
     from toolft.data.sample import generate_sample
 
-    rows = generate_sample(args.n, seed=args.seed, pools=args.pools, invented_share=args.invented)
+    rows = generate_sample(args.n, seed=args.seed, pools=args.pools, invented_share=args.invented,
+                           no_call_share=args.no_call_share)
     write_jsonl(rows, args.out)
     print(f"wrote {len(rows)} rows to {args.out}")
     return 0
@@ -504,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="value pools: train (default) or heldout (cities, paths, amounts... no training row uses)")
     p.add_argument("--invented", type=share, default=0.0, metavar="SHARE",
                    help="share of rows (0-1) whose values are invented words instead (default 0)")
+    p.add_argument("--no-call-share", type=share, default=None, metavar="SHARE",
+                   help="share of rows (0-1) that want no tool call: clarifying questions, refusals, plain answers "
+                        "(default 0.4)")
     p.set_defaults(func=cmd_data_sample)
     p = data.add_parser("check", help="read, convert and lint a dataset; summarise it")
     _data_source_args(p)

@@ -113,7 +113,8 @@ def export_recipe(recipe: Recipe, out_dir: str | Path) -> dict[str, str]:
 
         data_file = out / "sample.jsonl"
         write_jsonl(generate_sample(recipe.data.sample_rows, seed=recipe.data.split_seed,
-                                    invented_share=recipe.data.invented_share), data_file)
+                                    invented_share=recipe.data.invented_share,
+                                    no_call_share=recipe.data.no_call_share), data_file)
         files.append(data_file)
     else:
         data_file = Path(recipe.data.train_file).resolve()

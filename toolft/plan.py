@@ -282,7 +282,8 @@ def training_lengths(recipe) -> tuple[list[int] | None, str]:
         return None, "the data file cannot be read"
     try:
         lengths, note = _training_lengths(model, model_stamp, source, data_stamp, d.sample_rows, d.split_seed,
-                                          d.invented_share, d.eval_fraction, recipe.training.assistant_only_loss)
+                                          d.invented_share, d.no_call_share, d.eval_fraction,
+                                          recipe.training.assistant_only_loss)
     except _NotMeasured as exc:  # not cached: a tokenizer that appears later (a login, a download) is used then
         return None, str(exc)
     return list(lengths), note
@@ -300,7 +301,8 @@ class _NotMeasured(Exception):
 
 @functools.lru_cache(maxsize=8)
 def _training_lengths(model: str, model_stamp, source: str, data_stamp, sample_rows: int, split_seed: int,
-                      invented_share: float, eval_fraction: float, assistant_only_loss: bool) -> tuple[tuple[int, ...], str]:
+                      invented_share: float, no_call_share: float, eval_fraction: float,
+                      assistant_only_loss: bool) -> tuple[tuple[int, ...], str]:
     from toolft.data.render import TemplateError, row_lengths, training_chat_template
     from toolft.modeling import load_tokenizer
     from toolft.recipe import Recipe
@@ -313,7 +315,7 @@ def _training_lengths(model: str, model_stamp, source: str, data_stamp, sample_r
     recipe.model.name_or_path = model
     recipe.data.train_file, recipe.data.sample_rows = source, sample_rows
     recipe.data.split_seed, recipe.data.eval_fraction = split_seed, eval_fraction
-    recipe.data.invented_share = invented_share
+    recipe.data.invented_share, recipe.data.no_call_share = invented_share, no_call_share
     recipe.training.assistant_only_loss = assistant_only_loss
     from toolft.train import load_training_rows
 

@@ -151,6 +151,11 @@ class DataSettings:
                                     "queries...) are invented words, when the data is 'sample'. A small model learns "
                                     "a short list of values by heart; an invented value can only be copied from the "
                                     "request, which is what a tool call needs.", min=0.0, max=1.0)
+    no_call_share: float = _f(0.4, "Share of the bundled sample's training rows that want no tool call: clarifying "
+                                   "questions, refusals and plain answers (the rest are single, parallel and "
+                                   "multi-step calls). More of them teaches when not to call; fewer, how to fill a "
+                                   "call. The held-out rows keep the sample's usual 0.4, so runs compare.",
+                              min=0.0, max=1.0)
     eval_fraction: float = _f(0.1, "Share of the rows held out for the eval loss and the base vs fine-tuned scorecard. "
                                    "Usual: 0.05-0.1 of thousands of rows; 0.2 of a few hundred, so each kind of row has enough held out "
                                    "to score. Zero leaves nothing to measure; a lot leaves less to learn from.", min=0.0, max=0.5)

@@ -51,7 +51,8 @@ def load_training_rows(recipe: Recipe) -> tuple[list[dict], list[dict], list[str
         # held-out rows draw their values (cities, paths, amounts...) from pools that no
         # training row uses, so the run's own scorecard measures copying, not recall
         n_train, n_eval = split_sizes(data.sample_rows, data.eval_fraction)
-        train_rows = generate_sample(n_train, seed=data.split_seed, invented_share=data.invented_share)
+        train_rows = generate_sample(n_train, seed=data.split_seed, invented_share=data.invented_share,
+                                     no_call_share=data.no_call_share)
         eval_rows = generate_sample(n_eval, seed=data.split_seed + 1, pools="heldout") if n_eval else []
         return train_rows, eval_rows, warnings
     result = load_records(data.train_file)

@@ -345,6 +345,43 @@ def test_an_invented_share_outside_zero_to_one_is_refused(share):
         generate_sample(5, invented_share=share)
 
 
+NO_CALL = {"clarification", "refusal", "no_tool"}
+
+
+@pytest.mark.parametrize("share", [0.25, 0.5, 0.7])
+def test_the_no_call_share_sets_how_many_rows_want_no_call_and_keeps_each_groups_proportions(share):
+    counts = Counter(r["kind"] for r in generate_sample(1000, seed=5, no_call_share=share))
+    assert abs(sum(counts[k] for k in NO_CALL) - 1000 * share) <= 1
+    calls = 1000 * (1 - share)  # single : parallel : multi-step 4 : 5 : 3, clarifying : refusal : answer 3 : 2 : 3
+    for kind, part in (("single_call", 4 / 12 * calls), ("parallel_calls", 5 / 12 * calls),
+                       ("multi_step", 3 / 12 * calls), ("clarification", 3 / 8 * 1000 * share),
+                       ("refusal", 2 / 8 * 1000 * share), ("no_tool", 3 / 8 * 1000 * share)):
+        assert abs(counts[kind] - part) < 1, (kind, counts)
+
+
+def test_no_call_share_left_unset_is_the_samples_own_mix_row_for_row():
+    assert generate_sample(333, seed=8, no_call_share=0.4) == generate_sample(333, seed=8)
+    assert generate_sample(333, seed=8, no_call_share=0.5) != generate_sample(333, seed=8)
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.5])
+def test_a_no_call_share_outside_zero_to_one_is_refused(share):
+    with pytest.raises(ValueError, match="no_call_share must be between 0 and 1"):
+        generate_sample(5, no_call_share=share)
+
+
+def test_the_recipes_no_call_share_shapes_the_training_rows_and_leaves_the_held_out_mix():
+    from toolft.recipe import load_recipe, replace_field
+    from toolft.train import load_training_rows
+
+    recipe = replace_field(replace_field(load_recipe("tiny-cpu"), "data.sample_rows", 400), "data.no_call_share", 0.6)
+    plain = replace_field(recipe, "data.no_call_share", 0.4)
+    train, held, _ = load_training_rows(recipe)
+    assert abs(sum(r["kind"] in NO_CALL for r in train) - 0.6 * len(train)) <= 1
+    assert held == load_training_rows(plain)[1]  # the held-out rows keep the usual 0.4, so runs compare
+    assert abs(sum(r["kind"] in NO_CALL for r in held) - 0.4 * len(held)) <= 1
+
+
 VISITOR_PROMPTS = Path(__file__).resolve().parent.parent / "fixtures" / "visitor_prompts.jsonl"
 
 

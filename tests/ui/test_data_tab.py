@@ -146,6 +146,10 @@ def test_sample_shows_the_rows_the_recipe_trains_on_invented_values_included():
     assert default[VIEW].result.records == generate_sample(40, seed=0, invented_share=0.5)
     plain = use_sample(40, {"data": {"invented_share": 0.0, "split_seed": 3}})
     assert plain[VIEW].result.records == generate_sample(40, seed=3) and "invented" not in plain[SUMMARY]
+    assert "40% without a call" in plain[SUMMARY]
+    asks = use_sample(40, {"data": {"invented_share": 0.0, "no_call_share": 0.75}})
+    assert asks[VIEW].result.records == generate_sample(40, seed=0, no_call_share=0.75)
+    assert "75% without a call" in asks[SUMMARY]
 
 
 def test_inspector_marks_exactly_the_trained_tokens():

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
+from fractions import Fraction
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -41,6 +43,8 @@ KINDS = ("single_call", "parallel_calls", "multi_step", "clarification", "refusa
 # right over three training seeds, against 5 (bench/tiny_copying.md, section 12).
 _WEIGHTS = {"single_call": 4, "parallel_calls": 5, "multi_step": 3,
             "clarification": 3, "refusal": 2, "no_tool": 3}
+CALL_KINDS = ("single_call", "parallel_calls", "multi_step")  # the kinds whose answer is a tool call
+NO_CALL_SHARE = Fraction(sum(w for k, w in _WEIGHTS.items() if k not in CALL_KINDS), sum(_WEIGHTS.values()))  # 2/5
 REFUSAL_OPENERS = ("I can't", "I cannot", "I won't", "Sorry, I can't")
 INVENTED_WORLD_ROWS = 20  # invented rows share one set of invented values for this many rows (a few draws each)
 
@@ -867,11 +871,22 @@ _BUILDERS = {"single_call": _single_call, "parallel_calls": _parallel_calls, "mu
              "clarification": _clarification, "refusal": _refusal, "no_tool": _no_tool}
 
 
-def _kind_schedule(n: int, rng: random.Random) -> list[str]:
+def _kind_shares(no_call_share: Fraction) -> dict[str, Fraction]:
+    """Each kind's share of the rows: ``no_call_share`` split among the no-call kinds, the rest among the
+    call kinds, each group in the proportions of ``_WEIGHTS`` (so ``NO_CALL_SHARE`` gives ``_WEIGHTS``)."""
+    shares = {}
+    for group, group_share in ((CALL_KINDS, 1 - no_call_share),
+                               (tuple(k for k in KINDS if k not in CALL_KINDS), no_call_share)):
+        total = sum(_WEIGHTS[k] for k in group)
+        shares.update({k: group_share * Fraction(_WEIGHTS[k], total) for k in group})
+    return shares
+
+
+def _kind_schedule(n: int, rng: random.Random, no_call_share: Fraction = NO_CALL_SHARE) -> list[str]:
     """Kinds for n rows in the target shares (largest remainder), every kind present when n >= 6, shuffled."""
-    total = sum(_WEIGHTS.values())
-    counts = {k: n * _WEIGHTS[k] // total for k in KINDS}
-    by_remainder = sorted(KINDS, key=lambda k: (-(n * _WEIGHTS[k] % total), KINDS.index(k)))
+    shares = _kind_shares(no_call_share)
+    counts = {k: math.floor(n * shares[k]) for k in KINDS}
+    by_remainder = sorted(KINDS, key=lambda k: (-(n * shares[k] - counts[k]), KINDS.index(k)))
     for k in by_remainder[:n - sum(counts.values())]:
         counts[k] += 1
     if n >= len(KINDS):
@@ -898,8 +913,9 @@ def _tool_subset(rng: random.Random, needed: list[str]) -> list[dict]:
     return [copy.deepcopy(TOOLS[name]) for name in names]
 
 
-def generate_sample(n: int = 600, seed: int = 0, pools: str = "train", invented_share: float = 0.0) -> list[dict]:
-    """Generate n tool-calling conversations, deterministic for (n, seed, pools, invented_share).
+def generate_sample(n: int = 600, seed: int = 0, pools: str = "train", invented_share: float = 0.0,
+                    no_call_share: float | None = None) -> list[dict]:
+    """Generate n tool-calling conversations, deterministic for (n, seed, pools, invented_share, no_call_share).
 
     Each record is ``{"messages": [...], "tools": [...]}`` in TRL's conversational format.
     ``pools="heldout"`` draws cities, names, paths, queries, titles, amounts, dates... from
@@ -912,6 +928,11 @@ def generate_sample(n: int = 600, seed: int = 0, pools: str = "train", invented_
     invented values only copying from the request is right. The other rows are exactly those
     of ``invented_share=0`` (the draw of which rows are invented uses its own generator).
 
+    ``no_call_share`` (0 to 1) is the share of rows that want no call (clarifying questions,
+    refusals, plain answers); ``None`` keeps the sample's own mix, :data:`NO_CALL_SHARE` (0.4).
+    Each group keeps its kinds' proportions (single : parallel : multi-step calls 4 : 5 : 3;
+    clarifying : refusal : plain answer 3 : 2 : 3).
+
     Raises ValueError for ``n < 1``, an unknown ``pools`` or a share outside [0, 1].
 
     >>> a, b = generate_sample(50, seed=1), generate_sample(50, seed=1, pools="heldout")
@@ -922,11 +943,14 @@ def generate_sample(n: int = 600, seed: int = 0, pools: str = "train", invented_
         raise ValueError(f"n must be at least 1, got {n}")
     if not 0.0 <= invented_share <= 1.0:
         raise ValueError(f"invented_share must be between 0 and 1, got {invented_share}")
+    if no_call_share is not None and not 0.0 <= no_call_share <= 1.0:
+        raise ValueError(f"no_call_share must be between 0 and 1, got {no_call_share}")
+    shares = NO_CALL_SHARE if no_call_share is None else Fraction(no_call_share).limit_denominator(10_000)
     rng = _Draw(seed, pools)
     inventor = random.Random(f"invented-{seed}")
     world = None
     records = []
-    for i, kind in enumerate(_kind_schedule(n, rng)):
+    for i, kind in enumerate(_kind_schedule(n, rng, shares)):
         record = _record(rng, kind)  # always drawn, so the other rows do not depend on the share
         if invented_share and inventor.random() < invented_share:
             if world is None or i % INVENTED_WORLD_ROWS == 0:

@@ -206,12 +206,13 @@ def use_sample(rows: int | None, recipe: dict | None = None):
     seed = _recipe_settings(recipe)[4]
     data = (recipe or {}).get("data") or {}
     share = float(data["invented_share"]) if "invented_share" in data else _default_data().invented_share
-    records = generate_sample(rows, seed=seed, invented_share=share)
+    no_call = float(data["no_call_share"]) if "no_call_share" in data else _default_data().no_call_share
+    records = generate_sample(rows, seed=seed, invented_share=share, no_call_share=no_call)
     result = check_rows((line, record, None) for line, record in enumerate(records, start=1))
     choice = {"train_file": "sample", "sample_rows": rows}
     invented = f", {share:.0%} with invented values" if share else ""
-    return outputs(build_view(result, f"Bundled sample data ({rows} rows, seed {seed}{invented})", choice, recipe),
-                   "", choice)
+    return outputs(build_view(result, f"Bundled sample data ({rows} rows, seed {seed}{invented}, "
+                                      f"{no_call:.0%} without a call)", choice, recipe), "", choice)
 
 
 def _default_data():

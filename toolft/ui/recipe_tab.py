@@ -34,7 +34,8 @@ LABELS = {  # short words a user reads; the dotted YAML key stays in each field'
     "training.eval_steps": "Eval every (steps)", "training.save_steps": "Checkpoint every (steps)",
     "training.save_total_limit": "Checkpoints kept", "training.seed": "Seed",
     "data.train_file": "Training data", "data.sample_rows": "Sample rows",
-    "data.invented_share": "Invented-value share", "data.eval_fraction": "Held-out share",
+    "data.invented_share": "Invented-value share", "data.no_call_share": "No-call share",
+    "data.eval_fraction": "Held-out share",
     "data.split_seed": "Split seed",
 }
 FIELDS = [(path, spec) for path, spec, _ in iter_fields(Recipe())]
@@ -49,8 +50,8 @@ GROUPS = [
                       "training.max_steps",
                       "training.warmup_ratio", "training.lr_scheduler_type", "training.weight_decay",
                       "training.neftune_noise_alpha", "training.max_grad_norm", "training.seed"]),
-    ("Data", ["data.train_file", "data.sample_rows", "data.invented_share", "data.eval_fraction", "data.split_seed",
-              "training.max_length", "training.assistant_only_loss"]),
+    ("Data", ["data.train_file", "data.sample_rows", "data.invented_share", "data.no_call_share", "data.eval_fraction",
+              "data.split_seed", "training.max_length", "training.assistant_only_loss"]),
     ("Hardware", ["training.mixed_precision", "training.gradient_checkpointing"]),
     ("Logging and checkpoints", ["training.logging_steps", "training.eval_steps", "training.save_steps",
                                  "training.save_total_limit"]),
