@@ -310,6 +310,9 @@ def test_number_boxes_sent_nan_or_infinity_get_a_message_or_a_default_never_an_e
     for odd in (nan, inf, -inf, 2.5, True, "7"):
         assert inspect(view, odd) == ("", "Type the line of a row (a whole number).")
     assert use_sample(nan)[CHOICE]["sample_rows"] == default_sample_rows()  # the slider's default
+    for odd in (nan, inf, -0.5, 2.5, None, True, "7"):  # a recipe mid-edit: its shares fall back to the default's
+        out = use_sample(30, {"data": {"invented_share": odd, "no_call_share": odd}})
+        assert "50% with invented values, 40% without a call" in out[SUMMARY], odd
     assert preview_page(view, 1)[1].startswith("Page 1 of")
     run = write_adapter_run(runs_dir() / "20260101-000000-odd")
     for odd in (nan, inf):

@@ -28,10 +28,10 @@ import copy
 import json
 import math
 import random
-from fractions import Fraction
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from fractions import Fraction
 
 from toolft.data.invented import made_up_pools, with_an_accent
 

@@ -205,8 +205,7 @@ def use_sample(rows: int | None, recipe: dict | None = None):
     rows = min(max(whole_number(rows) or default_sample_rows(), MIN_SAMPLE_ROWS), MAX_SAMPLE_ROWS)
     seed = _recipe_settings(recipe)[4]
     data = (recipe or {}).get("data") or {}
-    share = float(data["invented_share"]) if "invented_share" in data else _default_data().invented_share
-    no_call = float(data["no_call_share"]) if "no_call_share" in data else _default_data().no_call_share
+    share, no_call = _share(data, "invented_share"), _share(data, "no_call_share")
     records = generate_sample(rows, seed=seed, invented_share=share, no_call_share=no_call)
     result = check_rows((line, record, None) for line, record in enumerate(records, start=1))
     choice = {"train_file": "sample", "sample_rows": rows}
@@ -219,6 +218,15 @@ def _default_data():
     from toolft.recipe import default_preset_name, load_recipe
 
     return load_recipe(default_preset_name()).data
+
+
+def _share(data: dict, key: str) -> float:
+    """The recipe's ``data.<key>`` share, or the default preset's when it is missing or not a number from 0 to 1
+    (a form mid-edit; the Recipe tab says what is wrong with it)."""
+    value = data.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
+        return float(value)
+    return float(getattr(_default_data(), key))
 
 
 def default_sample_rows() -> int:
