@@ -360,6 +360,10 @@ def test_the_no_call_share_sets_how_many_rows_want_no_call_and_keeps_each_groups
 
 
 def test_no_call_share_left_unset_is_the_samples_own_mix_row_for_row():
+    from toolft.data.sample import NO_CALL_SHARE
+    from toolft.recipe import Recipe
+
+    assert Recipe().data.no_call_share == float(NO_CALL_SHARE)  # a recipe that leaves it alone trains the usual mix
     assert generate_sample(333, seed=8, no_call_share=0.4) == generate_sample(333, seed=8)
     assert generate_sample(333, seed=8, no_call_share=0.5) != generate_sample(333, seed=8)
 
