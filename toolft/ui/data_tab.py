@@ -221,12 +221,19 @@ def _default_data():
 
 
 def _share(data: dict, key: str) -> float:
-    """The recipe's ``data.<key>`` share, or the default preset's when it is missing or not a number from 0 to 1
-    (a form mid-edit; the Recipe tab says what is wrong with it)."""
-    value = data.get(key)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
-        return float(value)
-    return float(getattr(_default_data(), key))
+    """The recipe's ``data.<key>``, read and checked by the recipe's own rules (``recipe_from_dict``, ``validate``);
+    the default preset's when it is missing or invalid (a form mid-edit; the Recipe tab says what is wrong)."""
+    from toolft.recipe import RecipeError, recipe_from_dict
+
+    if key in data:
+        try:
+            recipe = recipe_from_dict({"data": {key: data[key]}})
+        except RecipeError:
+            pass
+        else:
+            if not recipe.validate():
+                return getattr(recipe.data, key)
+    return getattr(_default_data(), key)
 
 
 def default_sample_rows() -> int:
